@@ -1,0 +1,37 @@
+/* gpu.h — GPU datasheet descriptions (models/hw/gpus/NAME.json, schema 1).
+ *
+ * A hw_gpu is a plain value: peak dense BF16 throughput, HBM bandwidth and
+ * capacity, NVLink per-direction bandwidth (a default for clusters that do
+ * not give their own), the GPU-side gap between back-to-back kernels, and the
+ * name of the kernel calibration table to use. All quantities in SI units
+ * (flop/s, B/s, bytes, seconds).
+ */
+#ifndef SFT_HW_GPU_H
+#define SFT_HW_GPU_H
+
+#include <cjson/cJSON.h>
+
+#include "sim/base.h"
+
+#define HW_GPU_SCHEMA 1
+
+typedef struct hw_gpu {
+    char name[64];
+    char description[128];
+    double peak_flops;  /* dense BF16, flop/s */
+    double hbm_bw;      /* B/s */
+    double mem_bytes;   /* usable device memory */
+    double nvlink_bw;   /* B/s per direction */
+    double launch_s;    /* per-kernel launch gap */
+    char calibration[64]; /* calibration table name, "" = none */
+} hw_gpu;
+
+/* Reads a GPU object (a whole gpus/NAME.json document or an inline object in a
+ * cluster file). origin names the file for messages; path is the field path
+ * of the object ("" at a document root). */
+sft_status hw_gpu_parse(const cJSON *j, const char *origin, const char *path, hw_gpu *out,
+                        sft_err *e);
+/* Loads a built-in GPU by name or a GPU file by path. */
+sft_status hw_gpu_load(const char *name_or_file, hw_gpu *out, sft_err *e);
+
+#endif

@@ -1,0 +1,99 @@
+/* base.h — what every sftsim module shares: the one status type, the error
+ * context that carries the message, allocation that never returns NULL,
+ * whole-file reading, atomic output files and the built-in data table.
+ *
+ * Invariants: a function that can fail returns sft_status; on failure it has
+ * written a one-line message into the caller's sft_err (never a global) that
+ * names the file, the field or line, and what would be valid. The status
+ * values are the process exit codes of DESIGN §3.
+ */
+#ifndef SFT_BASE_H
+#define SFT_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum sft_status {
+    SFT_OK = 0,
+    SFT_EINTERNAL = 1,   /* a bug or an I/O failure of ours */
+    SFT_EINPUT = 2,      /* bad input: the message names file and field */
+    SFT_EINFEASIBLE = 3, /* the scenario cannot run (e.g. OOM under --strict) */
+} sft_status;
+
+typedef struct sft_err {
+    sft_status status;
+    char msg[2048];
+} sft_err;
+
+#if defined(__GNUC__)
+#define SFT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define SFT_NORETURN     __attribute__((noreturn))
+#else
+#define SFT_PRINTF(a, b)
+#define SFT_NORETURN
+#endif
+
+/* Sets e (may be NULL) to st with a formatted message; returns st. */
+sft_status sft_errf(sft_err *e, sft_status st, const char *fmt, ...) SFT_PRINTF(3, 4);
+sft_status sft_verrf(sft_err *e, sft_status st, const char *fmt, va_list ap);
+/* Prefixes the message already in e with "prefix: ". Returns e->status. */
+sft_status sft_err_prefix(sft_err *e, const char *fmt, ...) SFT_PRINTF(2, 3);
+void sft_err_clear(sft_err *e);
+
+/* Allocation: abort with a message on exhaustion (nothing sensible to do). */
+void *sft_xmalloc(size_t n);
+void *sft_xcalloc(size_t n, size_t size);
+void *sft_xrealloc(void *p, size_t n);
+char *sft_xstrdup(const char *s);
+/* Grows *p (element size sz) so that index need-1 is valid; *cap updated. */
+void sft_grow(void **p, size_t *cap, size_t need, size_t sz);
+#define SFT_GROW(arr, cap, need) sft_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+SFT_NORETURN void sft_die(const char *fmt, ...) SFT_PRINTF(1, 2);
+/* Model-invariant check that stays on in every build (xbt_assert's role). */
+#define SFT_CHECK(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) sft_die(__VA_ARGS__);                                                         \
+    } while (0)
+
+/* Reads a whole file. Creates *out (caller frees), NUL-terminated. */
+sft_status sft_read_file(const char *path, char **out, size_t *len, sft_err *e);
+int sft_file_exists(const char *path);
+/* Creates directory path (one level, like mkdir -p for the last part). */
+sft_status sft_mkdir(const char *path, sft_err *e);
+
+/* Atomic output: writes go to "<path>.tmp.<pid>", commit renames it over path,
+ * abort removes it. An interrupted run never leaves a half-written file. */
+typedef struct sft_ofile sft_ofile;
+sft_ofile *sft_ofile_open(const char *path, sft_err *e);
+FILE *sft_ofile_fp(sft_ofile *f);
+const char *sft_ofile_tmpname(const sft_ofile *f);
+sft_status sft_ofile_commit(sft_ofile *f, sft_err *e); /* destroys f */
+void sft_ofile_abort(sft_ofile *f);                    /* destroys f */
+/* Writes len bytes to path atomically. */
+sft_status sft_write_file(const char *path, const void *data, size_t len, sft_err *e);
+
+/* Built-in data files (embedded at build time from the data directories).
+ * kind: "clusters", "gpus", "calibration", "models", "datasets".
+ * Returns the text (static storage) or NULL. */
+const char *sft_builtin(const char *kind, const char *name, size_t *len);
+/* Iterates names of one kind: returns the i-th name or NULL past the end. */
+const char *sft_builtin_name(const char *kind, size_t i);
+
+/* Resolves NAME|FILE: if arg names an existing file (or contains '/' or ends in
+ * ".json") it is read from disk, else looked up among the built-ins of kind.
+ * Creates *text; *origin receives the file path or "built-in NAME" (caller frees). */
+sft_status sft_resolve_data(const char *kind, const char *arg, char **text, char **origin,
+                            sft_err *e);
+
+/* Monotonic wall clock in seconds. */
+double sft_wall(void);
+/* Parses a byte size: 123, 4K, 2M, 1G, 1.5G (binary multiples). -1 if bad. */
+double sft_parse_bytes(const char *s);
+/* Parses a decimal integer into *out; 0 on success, -1 if not all digits or out of range. */
+int sft_parse_long(const char *s, long lo, long hi, long *out);
+int sft_parse_double(const char *s, double *out);
+
+#endif

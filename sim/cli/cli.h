@@ -1,0 +1,34 @@
+/* cli.h — the `sftsim` command: one file per subcommand (DESIGN §3).
+ *
+ * The CLI is the only place that ties every stage together. Conventions:
+ * human output to stderr or a text table on stdout, `--format json` prints one
+ * JSON document on stdout; exit codes are sft_status values (0 ok, 2 bad
+ * input, 3 infeasible scenario, 1 internal error).
+ */
+#ifndef SFT_CLI_H
+#define SFT_CLI_H
+
+#include <cjson/cJSON.h>
+
+#include "sim/base.h"
+
+typedef enum cli_format { CLI_TEXT, CLI_JSON, CLI_CSV } cli_format;
+
+int cli_collective(int argc, char **argv);
+int cli_list(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_compare(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
+int cli_schedule(int argc, char **argv);
+int cli_trace(int argc, char **argv);
+
+/* Prints "sftsim: <message>" to stderr; returns the status as exit code. */
+int cli_report(const sft_err *e);
+/* Prints a usage error for cmd and returns SFT_EINPUT. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) SFT_PRINTF(2, 3);
+/* Parses --format's value; text/json (csv when allow_csv). */
+sft_status cli_parse_format(const char *v, int allow_csv, cli_format *out, sft_err *e);
+/* Prints a JSON document (takes ownership of j) on stdout followed by a newline. */
+void cli_print_json(cJSON *j);
+
+#endif

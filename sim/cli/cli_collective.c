@@ -1,0 +1,156 @@
+/* cli_collective.c — `sftsim collective`: an nccl-tests style table of one
+ * collective on the simulated platform (size, time, algbw, busbw). */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cli/cli.h"
+#include "sim/cluster.h"
+#include "sim/collsim.h"
+
+static void help(void)
+{
+    printf("usage: sftsim collective --op OP --gpus N [--cluster NAME|FILE] [--sizes SPEC]\n"
+           "                         [--format text|json]\n\n"
+           "Simulates one collective over GPUs 0..N-1 of the cluster (scaled to N GPUs)\n"
+           "and prints an nccl-tests style table.\n\n"
+           "  --op OP        all_gather, reduce_scatter, all_reduce, all_to_all, broadcast,\n"
+           "                 sendrecv\n"
+           "  --gpus N       GPUs taking part (whole nodes when N exceeds a node)\n"
+           "  --cluster C    preset name (sftsim list clusters) or cluster JSON file\n"
+           "                 (default h100x8)\n"
+           "  --sizes SPEC   A:B = powers of two from A to B; or a comma list; suffixes K,M,G\n"
+           "                 (binary); default 2M:1G\n"
+           "  --format F     text (default) or json\n\n"
+           "size is nccl-tests' size: all_gather output, reduce_scatter input, all_to_all\n"
+           "bytes sent per rank. algbw = size / time; busbw = algbw x factor with factor\n"
+           "2(n-1)/n for all_reduce, (n-1)/n for all_gather, reduce_scatter, all_to_all,\n"
+           "1 for broadcast and sendrecv.\n");
+}
+
+static sft_status parse_sizes(const char *spec, double **out, int *n, sft_err *e)
+{
+    double *v = NULL;
+    int k = 0;
+    const char *colon = strchr(spec, ':');
+    if (colon) {
+        char a[64];
+        size_t la = (size_t)(colon - spec);
+        if (la >= sizeof a) la = sizeof a - 1;
+        memcpy(a, spec, la);
+        a[la] = '\0';
+        double lo = sft_parse_bytes(a), hi = sft_parse_bytes(colon + 1);
+        if (lo < 1 || hi < lo)
+            return sft_errf(e, SFT_EINPUT,
+                            "--sizes %s: expected A:B with 1 <= A <= B (e.g. 2M:1G)", spec);
+        for (double s = lo; s <= hi * (1 + 1e-12) && k < 64; s *= 2) {
+            v = sft_xrealloc(v, (size_t)(k + 1) * sizeof *v);
+            v[k++] = s;
+        }
+    } else {
+        char *dup = sft_xstrdup(spec), *save = NULL;
+        for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            double s = sft_parse_bytes(t);
+            if (s < 1) {
+                free(dup);
+                free(v);
+                return sft_errf(e, SFT_EINPUT,
+                                "--sizes %s: '%s' is not a byte size (e.g. 4096, 2M, 1G)", spec,
+                                t);
+            }
+            v = sft_xrealloc(v, (size_t)(k + 1) * sizeof *v);
+            v[k++] = s;
+        }
+        free(dup);
+    }
+    if (k == 0) return sft_errf(e, SFT_EINPUT, "--sizes %s: no sizes", spec);
+    *out = v;
+    *n = k;
+    return SFT_OK;
+}
+
+int cli_collective(int argc, char **argv)
+{
+    static const struct option opts[] = {{"op", required_argument, 0, 'o'},
+                                         {"gpus", required_argument, 0, 'g'},
+                                         {"cluster", required_argument, 0, 'c'},
+                                         {"sizes", required_argument, 0, 's'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *opname = NULL, *cluster = "h100x8", *sizes = "2M:1G", *gpus = NULL;
+    cli_format fmt = CLI_TEXT;
+    sft_err e = {0};
+    int ch;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': opname = optarg; break;
+        case 'g': gpus = optarg; break;
+        case 'c': cluster = optarg; break;
+        case 's': sizes = optarg; break;
+        case 'f':
+            if (cli_parse_format(optarg, 0, &fmt, &e)) return cli_report(&e);
+            break;
+        case 'h': help(); return 0;
+        default:
+            return cli_usage_error("collective", "unknown or incomplete option '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage_error("collective", "unexpected argument '%s'", argv[optind]);
+    if (!opname) return cli_usage_error("collective", "--op is required");
+    int op = coll_op_parse(opname);
+    if (op < 0)
+        return cli_usage_error("collective",
+                               "--op %s: valid operations are all_gather, reduce_scatter, "
+                               "all_reduce, all_to_all, broadcast, sendrecv",
+                               opname);
+    if (!gpus) return cli_usage_error("collective", "--gpus is required");
+    long n;
+    if (sft_parse_long(gpus, -(1L << 40), 1L << 40, &n) != 0)
+        return cli_usage_error("collective", "--gpus %s: expected an integer", gpus);
+
+    clu_desc c;
+    double *sz = NULL;
+    int nsz = 0;
+    if (clu_load(cluster, &c, &e) || clu_scale(&c, n, &e) || parse_sizes(sizes, &sz, &nsz, &e))
+        return cli_report(&e);
+    collsim_row *rows = sft_xcalloc((size_t)nsz, sizeof *rows);
+    sft_status st = collsim_run(&c, op, (int)n, sz, nsz, rows, NULL, &e);
+    if (st) {
+        free(rows);
+        free(sz);
+        return cli_report(&e);
+    }
+    if (fmt == CLI_JSON) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "op", coll_op_name(op));
+        cJSON_AddNumberToObject(j, "gpus", (double)n);
+        cJSON_AddStringToObject(j, "cluster", c.name);
+        cJSON *arr = cJSON_AddArrayToObject(j, "rows");
+        for (int k = 0; k < nsz; k++) {
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddNumberToObject(r, "bytes", rows[k].bytes);
+            cJSON_AddNumberToObject(r, "time_us", rows[k].time_s * 1e6);
+            cJSON_AddNumberToObject(r, "algbw_gbps", rows[k].algbw / 1e9);
+            cJSON_AddNumberToObject(r, "busbw_gbps", rows[k].busbw / 1e9);
+            cJSON_AddItemToArray(arr, r);
+        }
+        cli_print_json(j);
+    } else {
+        printf("# sftsim collective: %s on %ld GPUs of %s (%d node%s x %d %s)\n",
+               coll_op_name(op), n, c.name, c.nodes, c.nodes > 1 ? "s" : "", c.gpus_per_node,
+               c.gpu.name);
+        printf("# %14s %12s %12s %12s\n", "size(B)", "time(us)", "algbw(GB/s)", "busbw(GB/s)");
+        for (int k = 0; k < nsz; k++)
+            printf("  %14.0f %12.2f %12.2f %12.2f\n", rows[k].bytes, rows[k].time_s * 1e6,
+                   rows[k].algbw / 1e9, rows[k].busbw / 1e9);
+    }
+    free(rows);
+    free(sz);
+    return 0;
+}

@@ -1,0 +1,94 @@
+/* main.c — `sftsim` entry point: dispatches to the subcommands (DESIGN §3). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cli/cli.h"
+
+typedef struct cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} cmd;
+
+static const cmd cmds[] = {
+    {"run", cli_run, "simulate one policy: summary and outputs"},
+    {"compare", cli_compare, "same trace under several policies: table and speedups"},
+    {"sweep", cli_sweep, "what-if grid over options: table, CSV, HDF5, plot"},
+    {"schedule", cli_schedule, "the plan only (no simulation) and its graph"},
+    {"trace", cli_trace, "gen|stats: make a trace, show its length statistics"},
+    {"collective", cli_collective, "nccl-tests style table of one collective on the platform"},
+    {"list", cli_list, "clusters|gpus|models|datasets|policies"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sftsim COMMAND [options]   (sftsim COMMAND --help for its options)\n\n"
+               "Simulates Long-SFT training steps on GPU clusters (SimGrid).\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
+    fprintf(f, "\nexit codes: 0 ok, 1 internal error, 2 bad input, 3 scenario cannot run\n");
+}
+
+int cli_report(const sft_err *e)
+{
+    fprintf(stderr, "sftsim: %s\n", e->msg[0] ? e->msg : "error");
+    return e->status ? (int)e->status : 1;
+}
+
+int cli_usage_error(const char *sub, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sftsim %s: ", sub);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see sftsim %s --help)\n", sub);
+    va_end(ap);
+    return SFT_EINPUT;
+}
+
+sft_status cli_parse_format(const char *v, int allow_csv, cli_format *out, sft_err *e)
+{
+    if (strcmp(v, "text") == 0)
+        *out = CLI_TEXT;
+    else if (strcmp(v, "json") == 0)
+        *out = CLI_JSON;
+    else if (allow_csv && strcmp(v, "csv") == 0)
+        *out = CLI_CSV;
+    else
+        return sft_errf(e, SFT_EINPUT, "--format %s: valid formats are text, json%s", v,
+                        allow_csv ? ", csv" : "");
+    return SFT_OK;
+}
+
+void cli_print_json(cJSON *j)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    fputs(s, stdout);
+    fputc('\n', stdout);
+    free(s);
+    cJSON_Delete(j);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return SFT_EINPUT;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("sftsim %s\n", SFT_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "sftsim: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return SFT_EINPUT;
+}

@@ -1,0 +1,252 @@
+/* cluster.c — parse, validate and rescale cluster descriptions (cluster.h). */
+#include "sim/cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/jsonx.h"
+
+static const char *const top_keys[] = {"schema",      "name",   "description", "notes",
+                                       "nodes",       "gpus_per_node", "gpu", "nvlink",
+                                       "nic",         "fabric", "collectives",
+                                       "comm_compute_slowdown", NULL};
+static const char *const link_keys[] = {"bandwidth_gbps", "latency_us", "notes", NULL};
+static const char *const fabric_keys[] = {"nodes_per_leaf", "oversubscription", "latency_us",
+                                          "notes", NULL};
+static const char *const coll_keys[] = {"nvlink", "net", "rules", "notes", NULL};
+static const char *const class_keys[] = {"step_latency_us", "efficiency", NULL};
+static const char *const rule_keys[] = {"op",         "link", "max_bytes", "step_latency_us",
+                                        "efficiency", NULL};
+
+static sft_status parse_link(const jx_ctx *c, const cJSON *j, const char *key, int required,
+                             double *bw, double *lat)
+{
+    const cJSON *o;
+    sft_status st = jx_obj(c, j, key, required ? JX_REQ : 0, &o);
+    if (st || !o) return st;
+    jx_ctx d = jx_child(c, key);
+    double gbps = *bw / 1e9, us = *lat * 1e6;
+    if ((st = jx_keys(&d, o, link_keys))) return st;
+    if ((st = jx_num(&d, o, "bandwidth_gbps", *bw > 0 ? JX_POS : JX_REQ | JX_POS, &gbps)))
+        return st;
+    if ((st = jx_num(&d, o, "latency_us", JX_NONNEG, &us))) return st;
+    *bw = gbps * 1e9;
+    *lat = us * 1e-6;
+    return SFT_OK;
+}
+
+static sft_status parse_class(const jx_ctx *c, const cJSON *j, const char *key, double *alpha,
+                              double *eff)
+{
+    const cJSON *o;
+    sft_status st = jx_obj(c, j, key, 0, &o);
+    if (st || !o) return st;
+    jx_ctx d = jx_child(c, key);
+    double us = *alpha * 1e6;
+    if ((st = jx_keys(&d, o, class_keys))) return st;
+    if ((st = jx_num(&d, o, "step_latency_us", JX_NONNEG, &us))) return st;
+    if ((st = jx_num(&d, o, "efficiency", JX_FRAC, eff))) return st;
+    *alpha = us * 1e-6;
+    return SFT_OK;
+}
+
+static sft_status parse_rules(const jx_ctx *c, const cJSON *j, clu_desc *cl)
+{
+    const cJSON *arr;
+    sft_status st = jx_arr(c, j, "rules", 0, &arr);
+    if (st || !arr) return st;
+    int i = 0;
+    for (const cJSON *r = arr->child; r; r = r->next, i++) {
+        jx_ctx d = jx_elem(c, "rules", i);
+        if (i >= CLU_MAXRULES) return jx_fail(&d, NULL, "at most %d rules", CLU_MAXRULES);
+        clu_rule *u = &cl->rules[i];
+        const char *op = "any", *link = "any";
+        double us = -1, eff = -1, maxb = 0;
+        if ((st = jx_keys(&d, r, rule_keys))) return st;
+        if ((st = jx_str(&d, r, "op", 0, &op))) return st;
+        if ((st = jx_str(&d, r, "link", 0, &link))) return st;
+        if ((st = jx_num(&d, r, "max_bytes", JX_REQ | JX_POS, &maxb))) return st;
+        if ((st = jx_num(&d, r, "step_latency_us", JX_NONNEG, &us))) return st;
+        if ((st = jx_num(&d, r, "efficiency", JX_FRAC, &eff))) return st;
+        if (strcmp(op, "any") == 0)
+            u->op = -1;
+        else if ((u->op = coll_op_parse(op)) < 0)
+            return jx_fail(&d, "op",
+                           "unknown collective '%s' (valid: any, all_gather, reduce_scatter, "
+                           "all_reduce, all_to_all, broadcast, sendrecv)",
+                           op);
+        if (strcmp(link, "any") == 0)
+            u->link = -1;
+        else if (strcmp(link, "nvlink") == 0)
+            u->link = CLU_NVLINK;
+        else if (strcmp(link, "net") == 0)
+            u->link = CLU_NET;
+        else
+            return jx_fail(&d, "link", "unknown link class '%s' (valid: any, nvlink, net)", link);
+        u->max_bytes = maxb;
+        u->alpha_s = us >= 0 ? us * 1e-6 : -1;
+        u->eff = eff;
+        cl->nrules = i + 1;
+    }
+    return SFT_OK;
+}
+
+sft_status clu_parse(const char *text, const char *origin, clu_desc *cl, sft_err *e)
+{
+    cJSON *j = NULL;
+    sft_status st = jx_parse(text, origin, &j, e);
+    if (st) return st;
+    memset(cl, 0, sizeof *cl);
+    snprintf(cl->origin, sizeof cl->origin, "%s", origin);
+    jx_ctx c = jx_root(origin, e);
+    const char *name = NULL, *desc = "", *notes = "";
+    long nodes = 0, gpn = 0, npl = 32;
+    const cJSON *g = NULL, *fab = NULL, *col = NULL;
+
+    cl->oversub = 1.0;
+    cl->fabric_lat = 1e-6;
+    cl->alpha[CLU_NVLINK] = 1.5e-6;
+    cl->alpha[CLU_NET] = 6e-6;
+    cl->eff[CLU_NVLINK] = 0.8;
+    cl->eff[CLU_NET] = 0.95;
+    cl->comm_slowdown = 0.0;
+    if ((st = jx_keys(&c, j, top_keys))) goto out;
+    if ((st = jx_schema(&c, j, CLU_SCHEMA))) goto out;
+    if ((st = jx_str(&c, j, "name", JX_REQ, &name))) goto out;
+    if ((st = jx_str(&c, j, "description", 0, &desc))) goto out;
+    if ((st = jx_str(&c, j, "notes", 0, &notes))) goto out;
+    if ((st = jx_long(&c, j, "nodes", JX_REQ, 1, 65536, &nodes))) goto out;
+    if ((st = jx_long(&c, j, "gpus_per_node", JX_REQ, 1, 64, &gpn))) goto out;
+    if (nodes * gpn > 131072) {
+        st = jx_fail(&c, "nodes", "nodes x gpus_per_node must be at most 131072 (got %ld)",
+                     nodes * gpn);
+        goto out;
+    }
+    cl->nodes = (int)nodes;
+    cl->gpus_per_node = (int)gpn;
+    snprintf(cl->name, sizeof cl->name, "%s", name);
+    snprintf(cl->description, sizeof cl->description, "%s", desc);
+
+    g = cJSON_GetObjectItemCaseSensitive(j, "gpu");
+    if (!g) {
+        st = jx_fail(&c, "gpu", "missing (required): a GPU name or an inline GPU object");
+        goto out;
+    } else if (cJSON_IsString(g)) {
+        st = hw_gpu_load(g->valuestring, &cl->gpu, e);
+        if (st) {
+            sft_err_prefix(e, "%s: field 'gpu'", origin);
+            goto out;
+        }
+    } else if (cJSON_IsObject(g)) {
+        if ((st = hw_gpu_parse(g, origin, "gpu", &cl->gpu, e))) goto out;
+    } else {
+        st = jx_fail(&c, "gpu", "expected a GPU name or an inline GPU object");
+        goto out;
+    }
+
+    cl->nvl_bw = cl->gpu.nvlink_bw;
+    cl->nvl_lat = 1e-6;
+    if ((st = parse_link(&c, j, "nvlink", 0, &cl->nvl_bw, &cl->nvl_lat))) goto out;
+    if (!(cl->nvl_bw > 0)) {
+        st = jx_fail(&c, "nvlink.bandwidth_gbps", "missing and the GPU gives no nvlink_gbps");
+        goto out;
+    }
+    cl->nic_lat = 2e-6;
+    if ((st = parse_link(&c, j, "nic", nodes > 1, &cl->nic_bw, &cl->nic_lat))) goto out;
+    if (!(cl->nic_bw > 0)) cl->nic_bw = 50e9; /* one node: unused, NDR 400G default */
+
+    if ((st = jx_obj(&c, j, "fabric", 0, &fab))) goto out;
+    if (fab) {
+        jx_ctx d = jx_child(&c, "fabric");
+        double us = cl->fabric_lat * 1e6;
+        if ((st = jx_keys(&d, fab, fabric_keys))) goto out;
+        if ((st = jx_long(&d, fab, "nodes_per_leaf", 0, 1, 65536, &npl))) goto out;
+        if ((st = jx_num(&d, fab, "oversubscription", JX_POS, &cl->oversub))) goto out;
+        if (cl->oversub < 1) {
+            st = jx_fail(&d, "oversubscription", "must be >= 1 (got %g)", cl->oversub);
+            goto out;
+        }
+        if ((st = jx_num(&d, fab, "latency_us", JX_NONNEG, &us))) goto out;
+        cl->fabric_lat = us * 1e-6;
+    }
+    cl->nodes_per_leaf = (int)npl;
+
+    if ((st = jx_obj(&c, j, "collectives", 0, &col))) goto out;
+    if (col) {
+        jx_ctx d = jx_child(&c, "collectives");
+        if ((st = jx_keys(&d, col, coll_keys))) goto out;
+        if ((st = parse_class(&d, col, "nvlink", &cl->alpha[CLU_NVLINK], &cl->eff[CLU_NVLINK])))
+            goto out;
+        if ((st = parse_class(&d, col, "net", &cl->alpha[CLU_NET], &cl->eff[CLU_NET]))) goto out;
+        if ((st = parse_rules(&d, col, cl))) goto out;
+    }
+    if ((st = jx_num(&c, j, "comm_compute_slowdown", JX_NONNEG, &cl->comm_slowdown))) goto out;
+    if (cl->comm_slowdown >= 1) {
+        st = jx_fail(&c, "comm_compute_slowdown", "must be in [0, 1) (got %g)",
+                     cl->comm_slowdown);
+        goto out;
+    }
+out:
+    cJSON_Delete(j);
+    return st;
+}
+
+sft_status clu_load(const char *name_or_file, clu_desc *out, sft_err *e)
+{
+    char *text = NULL, *origin = NULL;
+    sft_status st = sft_resolve_data("clusters", name_or_file, &text, &origin, e);
+    if (st) return st;
+    st = clu_parse(text, origin, out, e);
+    free(text);
+    free(origin);
+    return st;
+}
+
+sft_status clu_scale(clu_desc *c, long gpus, sft_err *e)
+{
+    if (gpus < 1)
+        return sft_errf(e, SFT_EINPUT, "--gpus %ld: must be at least 1", gpus);
+    if (gpus > 131072)
+        return sft_errf(e, SFT_EINPUT, "--gpus %ld: at most 131072 GPUs are supported", gpus);
+    if (gpus <= c->gpus_per_node) {
+        c->nodes = 1;
+        c->gpus_per_node = (int)gpus;
+        return SFT_OK;
+    }
+    if (gpus % c->gpus_per_node != 0)
+        return sft_errf(e, SFT_EINPUT,
+                        "--gpus %ld: cluster %s has %d GPUs per node; give a multiple of %d "
+                        "(whole nodes) or at most %d",
+                        gpus, c->name, c->gpus_per_node, c->gpus_per_node, c->gpus_per_node);
+    c->nodes = (int)(gpus / c->gpus_per_node);
+    return SFT_OK;
+}
+
+void clu_coll_params(const clu_desc *c, int op, int link, double bytes, double *alpha,
+                     double *eff)
+{
+    *alpha = c->alpha[link];
+    *eff = c->eff[link];
+    for (int i = 0; i < c->nrules; i++) {
+        const clu_rule *r = &c->rules[i];
+        if ((r->op < 0 || r->op == op) && (r->link < 0 || r->link == link) &&
+            bytes <= r->max_bytes) {
+            if (r->alpha_s >= 0) *alpha = r->alpha_s;
+            if (r->eff > 0) *eff = r->eff;
+            return;
+        }
+    }
+}
+
+cJSON *clu_to_json(const clu_desc *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", c->name);
+    cJSON_AddNumberToObject(o, "nodes", c->nodes);
+    cJSON_AddNumberToObject(o, "gpus_per_node", c->gpus_per_node);
+    cJSON_AddStringToObject(o, "gpu", c->gpu.name);
+    cJSON_AddNumberToObject(o, "nvlink_gbps", c->nvl_bw / 1e9);
+    cJSON_AddNumberToObject(o, "nic_gbps", c->nic_bw / 1e9);
+    cJSON_AddNumberToObject(o, "oversubscription", c->oversub);
+    return o;
+}

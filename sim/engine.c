@@ -1,0 +1,312 @@
+/* engine.c — stream actors, events and collectives on SimGrid (engine.h).
+ *
+ * Invariants: every op is executed exactly once, in stream order; an event's
+ * waiters are resumed exactly once, when it is recorded; a collective's
+ * waiters are resumed when its last phase has finished. SimGrid runs actors
+ * one at a time, so the bookkeeping below needs no locks: between two SimGrid
+ * calls nothing else runs.
+ */
+#include "sim/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/coll.h"
+#include "sim/sgx.h"
+
+typedef struct waitlist {
+    void **actor;
+    int n, cap;
+} waitlist;
+
+typedef struct coll_rt {
+    int arrived;
+    waitlist w;
+} coll_rt;
+
+typedef struct ev_rt {
+    int done;
+    waitlist w;
+} ev_rt;
+
+typedef struct eng eng;
+
+typedef struct actor_ctx {
+    eng *E;
+    int gpu, stream;
+    int done;
+    int at; /* op being executed, for deadlock reports */
+} actor_ctx;
+
+struct eng {
+    const clu_desc *c;
+    const prog *p;
+    eng_result *r;
+    double t0;
+    coll_rt *colls;
+    ev_rt *evs;
+    actor_ctx *actors;
+    coll_plan plan;
+};
+
+static void wl_add(waitlist *w, void *a)
+{
+    if (w->n == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 4;
+        w->actor = sft_xrealloc(w->actor, (size_t)w->cap * sizeof *w->actor);
+    }
+    w->actor[w->n++] = a;
+}
+
+static void wl_wake(waitlist *w)
+{
+    for (int i = 0; i < w->n; i++) sgx_resume(w->actor[i]);
+    w->n = 0;
+}
+
+static double now(const eng *E) { return sgx_now() - E->t0; }
+
+static void run_collective(eng *E, int id)
+{
+    int op, group, root, n;
+    double bytes;
+    prog_coll_get(E->p, id, &op, &group, &bytes, &root);
+    const int *m = prog_group_members(E->p, group, &n);
+    E->r->coll_begin[id] = now(E);
+    coll_build(E->c, op, m, n, bytes, root, &E->plan);
+    if (E->plan.nphases) {
+        for (int i = 0; i < n; i++) sgx_set_slow(m[i], 1);
+        for (int ph = 0; ph < E->plan.nphases; ph++) {
+            const coll_phase *P = &E->plan.phase[ph];
+            if (P->latency_s > 0) sgx_sleep(P->latency_s);
+            sgx_flows(P->nflows, E->plan.flows + P->first);
+        }
+        for (int i = 0; i < n; i++) sgx_set_slow(m[i], 0);
+    }
+    E->r->coll_end[id] = now(E);
+}
+
+static void stream_main(void *arg)
+{
+    actor_ctx *A = arg;
+    eng *E = A->E;
+    const prog_op *ops = prog_ops(E->p, A->gpu, A->stream);
+    int n = prog_nops(E->p, A->gpu, A->stream);
+    uint64_t base = E->r->off[A->stream][A->gpu];
+    double *st = E->r->start[A->stream] + base, *en = E->r->end[A->stream] + base;
+    int i = 0;
+    while (i < n) {
+        const prog_op *o = &ops[i];
+        A->at = i;
+        switch ((prog_kind)o->kind) {
+        case PK_COMPUTE:
+        case PK_DELAY:
+        case PK_ALLOC:
+        case PK_FREE: {
+            /* one activity for the whole run of unsynchronised work */
+            int j = i;
+            double total = 0;
+            while (j < n && (ops[j].kind == PK_COMPUTE || ops[j].kind == PK_DELAY ||
+                             ops[j].kind == PK_ALLOC || ops[j].kind == PK_FREE)) {
+                if (ops[j].kind == PK_COMPUTE || ops[j].kind == PK_DELAY) total += ops[j].t;
+                j++;
+            }
+            double t0 = now(E);
+            if (total > 0) sgx_exec(total);
+            double t1 = now(E), scale = total > 0 ? (t1 - t0) / total : 0, acc = t0;
+            for (int k = i; k < j; k++) {
+                st[k] = acc;
+                if (ops[k].kind == PK_COMPUTE || ops[k].kind == PK_DELAY) acc += ops[k].t * scale;
+                en[k] = k == j - 1 ? t1 : acc;
+                if (en[k] < st[k]) en[k] = st[k];
+            }
+            i = j;
+            continue;
+        }
+        case PK_MEMORY: {
+            st[i] = now(E);
+            coll_flow f = {A->gpu, A->gpu, o->bytes};
+            sgx_flows(1, &f);
+            en[i] = now(E);
+            break;
+        }
+        case PK_RECORD: {
+            ev_rt *v = &E->evs[o->ref];
+            st[i] = en[i] = now(E);
+            v->done = 1;
+            wl_wake(&v->w);
+            break;
+        }
+        case PK_WAIT: {
+            ev_rt *v = &E->evs[o->ref];
+            st[i] = now(E);
+            if (!v->done) {
+                wl_add(&v->w, sgx_self());
+                sgx_suspend();
+            }
+            en[i] = now(E);
+            break;
+        }
+        case PK_COLL: {
+            coll_rt *c = &E->colls[o->ref];
+            int op, group, gn;
+            prog_coll_get(E->p, o->ref, &op, &group, NULL, NULL);
+            prog_group_members(E->p, group, &gn);
+            st[i] = now(E);
+            if (++c->arrived < gn) {
+                wl_add(&c->w, sgx_self());
+                sgx_suspend();
+            } else {
+                run_collective(E, o->ref);
+                wl_wake(&c->w);
+            }
+            en[i] = now(E);
+            break;
+        }
+        case PK_NKINDS: break;
+        }
+        i++;
+    }
+    A->at = n;
+    A->done = 1;
+}
+
+typedef struct memev {
+    double t;
+    double delta;
+} memev;
+
+static int by_time(const void *a, const void *b)
+{
+    const memev *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    /* frees first at equal times: a buffer released and another taken at the
+     * same instant do not coexist */
+    return (x->delta > y->delta) - (x->delta < y->delta);
+}
+
+static void peak_memory(const prog *p, eng_result *r)
+{
+    memev *ev = NULL;
+    size_t cap = 0;
+    for (int g = 0; g < r->ngpus; g++) {
+        size_t n = 0;
+        for (int s = 0; s < PROG_NSTREAMS; s++) {
+            const prog_op *ops = prog_ops(p, g, s);
+            int k = prog_nops(p, g, s);
+            for (int i = 0; i < k; i++) {
+                if (ops[i].kind != PK_ALLOC && ops[i].kind != PK_FREE) continue;
+                SFT_GROW(ev, cap, n + 1);
+                ev[n].t = r->start[s][r->off[s][g] + (uint64_t)i];
+                ev[n++].delta = ops[i].kind == PK_ALLOC ? ops[i].bytes : -ops[i].bytes;
+            }
+        }
+        qsort(ev, n, sizeof *ev, by_time);
+        double cur = 0, peak = 0;
+        for (size_t i = 0; i < n; i++) {
+            cur += ev[i].delta;
+            if (cur > peak) peak = cur;
+        }
+        r->peak_mem[g] = peak;
+    }
+    free(ev);
+}
+
+void eng_result_destroy(eng_result *r)
+{
+    if (!r) return;
+    for (int s = 0; s < PROG_NSTREAMS; s++) {
+        free(r->start[s]);
+        free(r->end[s]);
+        free(r->off[s]);
+    }
+    free(r->coll_begin);
+    free(r->coll_end);
+    free(r->peak_mem);
+    free(r);
+}
+
+sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *e)
+{
+    *out = NULL;
+    int ng = prog_ngpus(p);
+    if (ng > clu_ngpus(c))
+        return sft_errf(e, SFT_EINTERNAL, "program for %d GPUs on a cluster of %d", ng,
+                        clu_ngpus(c));
+    sft_status st = prog_check(p, e);
+    if (st) return st;
+    if (sgx_platform(c) != 0)
+        return sft_errf(e, SFT_EINTERNAL,
+                        "a different platform already exists in this process (SimGrid allows "
+                        "one per process)");
+    double w0 = sft_wall();
+    eng_result *r = sft_xcalloc(1, sizeof *r);
+    r->ngpus = ng;
+    for (int s = 0; s < PROG_NSTREAMS; s++) {
+        r->off[s] = sft_xcalloc((size_t)ng + 1, sizeof *r->off[s]);
+        for (int g = 0; g < ng; g++) r->off[s][g + 1] = r->off[s][g] + (uint64_t)prog_nops(p, g, s);
+        r->start[s] = sft_xcalloc(r->off[s][ng] + 1, sizeof(double));
+        r->end[s] = sft_xcalloc(r->off[s][ng] + 1, sizeof(double));
+        r->ops += r->off[s][ng];
+    }
+    int nc = prog_ncolls(p), nv = prog_nevents(p);
+    r->coll_begin = sft_xcalloc((size_t)nc + 1, sizeof(double));
+    r->coll_end = sft_xcalloc((size_t)nc + 1, sizeof(double));
+    r->peak_mem = sft_xcalloc((size_t)ng, sizeof(double));
+
+    eng E = {0};
+    E.c = c;
+    E.p = p;
+    E.r = r;
+    E.colls = sft_xcalloc((size_t)nc + 1, sizeof *E.colls);
+    E.evs = sft_xcalloc((size_t)nv + 1, sizeof *E.evs);
+    E.actors = sft_xcalloc((size_t)ng * PROG_NSTREAMS, sizeof *E.actors);
+    E.t0 = sgx_now();
+    uint64_t a0 = sgx_activities();
+    for (int g = 0; g < ng; g++) {
+        for (int s = 0; s < PROG_NSTREAMS; s++) {
+            actor_ctx *A = &E.actors[g * PROG_NSTREAMS + s];
+            A->E = &E;
+            A->gpu = g;
+            A->stream = s;
+            if (prog_nops(p, g, s) == 0) {
+                A->done = 1;
+                continue;
+            }
+            char name[48];
+            snprintf(name, sizeof name, "gpu%d-%s", g, s == PROG_COMPUTE ? "compute" : "comm");
+            sgx_spawn(name, g, stream_main, A);
+        }
+    }
+    sgx_run();
+    for (int i = 0; i < ng * PROG_NSTREAMS && !st; i++) {
+        const actor_ctx *A = &E.actors[i];
+        if (!A->done) {
+            const prog_op *o = &prog_ops(p, A->gpu, A->stream)[A->at];
+            st = sft_errf(e, SFT_EINTERNAL,
+                          "deadlock: gpu %d %s stream blocked at op %d (%s, kind %d, ref %d)",
+                          A->gpu, A->stream == PROG_COMPUTE ? "compute" : "comm", A->at,
+                          prog_string(p, o->name), o->kind, o->ref);
+        }
+    }
+    double mk = 0;
+    for (int s = 0; s < PROG_NSTREAMS; s++)
+        for (uint64_t i = 0; i < r->off[s][ng]; i++)
+            if (r->end[s][i] > mk) mk = r->end[s][i];
+    r->makespan = mk;
+    r->activities = sgx_activities() - a0;
+    for (int i = 0; i < nc; i++) free(E.colls[i].w.actor);
+    for (int i = 0; i < nv; i++) free(E.evs[i].w.actor);
+    free(E.colls);
+    free(E.evs);
+    free(E.actors);
+    coll_plan_free(&E.plan);
+    if (st) {
+        eng_result_destroy(r);
+        return st;
+    }
+    peak_memory(p, r);
+    r->wall_s = sft_wall() - w0;
+    *out = r;
+    return SFT_OK;
+}

@@ -1,0 +1,80 @@
+/* prog.h — programs: what each GPU executes, the engine's input.
+ *
+ * A program holds, per GPU, two streams (compute and communication, like CUDA
+ * streams) of ops executed in order. Streams synchronise through events
+ * (RECORD on one stream, WAIT on another, on any GPU) and through
+ * collectives: a COLL op refers to a collective instance (operation, group,
+ * bytes) and appears exactly once on the comm stream of every member GPU.
+ * Memory ops (ALLOC/FREE) take no time and drive the per-GPU memory curve.
+ *
+ * Invariants (checked by prog_check): every collective instance has exactly
+ * one COLL op per group member, on that member's comm stream; every event is
+ * recorded exactly once; ids are in range.
+ */
+#ifndef SFT_PROG_H
+#define SFT_PROG_H
+
+#include <stdint.h>
+
+#include "sim/base.h"
+
+enum { PROG_COMPUTE = 0, PROG_COMM = 1, PROG_NSTREAMS = 2 };
+
+typedef enum prog_kind {
+    PK_COMPUTE, /* t seconds of GPU work at full speed (flops for reports) */
+    PK_DELAY,   /* t seconds the stream is held by the host (launch, framework) */
+    PK_MEMORY,  /* bytes of HBM traffic through the GPU's HBM link */
+    PK_COLL,    /* collective instance `ref` */
+    PK_RECORD,  /* record event `ref` */
+    PK_WAIT,    /* wait for event `ref` */
+    PK_ALLOC,   /* bytes allocated */
+    PK_FREE,    /* bytes freed */
+    PK_NKINDS
+} prog_kind;
+
+typedef struct prog_op {
+    uint8_t kind;   /* prog_kind */
+    uint8_t cat;    /* caller's category (e.g. attention, gemm), for reports */
+    uint16_t name;  /* interned string id */
+    int32_t ref;    /* collective or event id */
+    int32_t step, mb, layer; /* -1 where it does not apply */
+    double t;       /* COMPUTE, DELAY: seconds */
+    double bytes;   /* MEMORY, COLL, ALLOC, FREE */
+    double flops;   /* COMPUTE */
+} prog_op;
+
+typedef struct prog prog;
+
+prog *prog_create(int ngpus);
+void prog_destroy(prog *p);
+int prog_ngpus(const prog *p);
+
+/* Interns a name (copied); returns its id (< 65536). */
+int prog_intern(prog *p, const char *name);
+const char *prog_string(const prog *p, int id);
+int prog_nstrings(const prog *p);
+
+/* Registers a group of GPUs (copied; identical groups share one id). */
+int prog_group(prog *p, const int *gpus, int n);
+/* Members of group id (borrowed) and their count. */
+const int *prog_group_members(const prog *p, int id, int *n);
+int prog_ngroups(const prog *p);
+/* A new collective instance; returns its id. root indexes the group. */
+int prog_coll(prog *p, int op, int group, double bytes, int root);
+int prog_ncolls(const prog *p);
+void prog_coll_get(const prog *p, int id, int *op, int *group, double *bytes, int *root);
+/* A new event; returns its id. */
+int prog_event(prog *p);
+int prog_nevents(const prog *p);
+
+/* Appends an op to (gpu, stream); returns it zeroed except kind, name and
+ * step/mb/layer = -1. The pointer is valid until the next push on that stream. */
+prog_op *prog_push(prog *p, int gpu, int stream, prog_kind kind, int name);
+int prog_nops(const prog *p, int gpu, int stream);
+const prog_op *prog_ops(const prog *p, int gpu, int stream);
+uint64_t prog_total_ops(const prog *p);
+
+/* Checks the invariants above; EINTERNAL with the first violation. */
+sft_status prog_check(const prog *p, sft_err *e);
+
+#endif
