@@ -100,11 +100,9 @@ static void flat(const clu_desc *c, int op, const int *g, int n, double S, int r
         for (int i = 0; i < n; i++)
             for (int j = 1; j < n; j++) {
                 int d = g[(i + j) % n];
-                double e2 = eff;
-                if (clu_node_of(c, g[i]) != clu_node_of(c, d))
-                    clu_coll_params(c, op, CLU_NET, S, &a, &e2);
-                else
-                    clu_coll_params(c, op, CLU_NVLINK, S, &a, &e2);
+                double unused, e2;
+                int l = clu_node_of(c, g[i]) != clu_node_of(c, d) ? CLU_NET : CLU_NVLINK;
+                clu_coll_params(c, op, l, S, &unused, &e2);
                 add_flow(p, g[i], d, S / n / e2);
             }
         break;

@@ -12,18 +12,12 @@ sft_status collsim_run(const clu_desc *c, int op, int n, const double *sizes, in
     if (n < 1 || n > clu_ngpus(c))
         return sft_errf(e, SFT_EINPUT, "collective over %d GPUs on a cluster of %d", n,
                         clu_ngpus(c));
-    if (op == COLL_SENDRECV && n != 2)
-        return sft_errf(e, SFT_EINPUT, "sendrecv runs between 2 GPUs (got --gpus %d)", n);
+    if (op == COLL_SENDRECV && n < 2)
+        return sft_errf(e, SFT_EINPUT, "sendrecv needs at least 2 GPUs (got --gpus %d)", n);
     prog *p = prog_create(n);
     int *g = sft_xmalloc((size_t)n * sizeof *g);
-    if (op == COLL_SENDRECV) {
-        /* GPU 0 to the last GPU: across nodes whenever the cluster has several */
-        g[0] = 0;
-        g[1] = clu_ngpus(c) > c->gpus_per_node ? c->gpus_per_node : 1;
-        if (g[1] >= n) g[1] = n - 1;
-    } else {
-        for (int i = 0; i < n; i++) g[i] = i;
-    }
+    for (int i = 0; i < n; i++) g[i] = i;
+    if (op == COLL_SENDRECV) g[1] = n - 1; /* first to last GPU: across nodes when n spans several */
     int grp = prog_group(p, g, op == COLL_SENDRECV ? 2 : n);
     int name = prog_intern(p, coll_op_name(op));
     int *ids = sft_xmalloc((size_t)nsizes * sizeof *ids);

@@ -12,7 +12,8 @@ typedef struct collsim_row {
     double busbw; /* algbw x nccl-tests factor */
 } collsim_row;
 
-/* Simulates op over GPUs 0..n-1 of c for each size; fills rows[nsizes].
+/* Simulates op over GPUs 0..n-1 of c for each size (sendrecv: from GPU 0 to
+ * GPU n-1); fills rows[nsizes].
  * *wall_s (may be NULL) receives the host time spent in the simulator. */
 sft_status collsim_run(const clu_desc *c, int op, int n, const double *sizes, int nsizes,
                        collsim_row *rows, double *wall_s, sft_err *e);

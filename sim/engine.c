@@ -201,7 +201,7 @@ static void peak_memory(const prog *p, eng_result *r)
                 ev[n++].delta = ops[i].kind == PK_ALLOC ? ops[i].bytes : -ops[i].bytes;
             }
         }
-        qsort(ev, n, sizeof *ev, by_time);
+        if (n > 1) qsort(ev, n, sizeof *ev, by_time);
         double cur = 0, peak = 0;
         for (size_t i = 0; i < n; i++) {
             cur += ev[i].delta;

@@ -1,0 +1,16 @@
+/* bench.h — the simulator's own benchmarks (`make bench`): each section
+ * prints its figures; nothing here is a test (targets are printed beside the
+ * measurements, DESIGN: performance targets live in bench/). */
+#ifndef SFT_BENCH_H
+#define SFT_BENCH_H
+
+#include <stdio.h>
+
+#include "sim/base.h"
+
+/* Runs fn in a child (fresh SimGrid) and returns the first number it printed. */
+double bench_iso(int (*fn)(void *arg, FILE *out), void *arg);
+
+void bench_core(void);
+
+#endif
