@@ -29,6 +29,8 @@ typedef struct section {
 
 static const section sections[] = {
     {"core", bench_core},
+    {"run", bench_run},
+    {"sched", bench_sched},
 };
 
 int main(int argc, char **argv)

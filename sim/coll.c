@@ -8,7 +8,8 @@
 #include "sim/topo.h"
 
 static const char *const op_names[COLL_NOPS] = {"all_gather", "reduce_scatter", "all_reduce",
-                                                "all_to_all", "broadcast",      "sendrecv"};
+                                                "all_to_all", "broadcast",      "sendrecv",
+                                                "ring_shift"};
 
 const char *coll_op_name(int op)
 {
@@ -95,6 +96,10 @@ static void flat(const clu_desc *c, int op, const int *g, int n, double S, int r
         new_phase(p, (n - 1) * a);
         ring(p, g, n, 1, S / eff, 1, root);
         break;
+    case COLL_RING_SHIFT:
+        new_phase(p, a);
+        ring(p, g, n, 1, S / eff, 0, 0);
+        break;
     case COLL_ALL_TO_ALL:
         new_phase(p, (n - 1) * a);
         for (int i = 0; i < n; i++)
@@ -165,7 +170,7 @@ void coll_build(const clu_desc *c, int op, const int *grp, int n, double S, int 
         return;
     }
     int *mat = sft_xmalloc((size_t)n * sizeof *mat), m = 0;
-    int g = op == COLL_ALL_TO_ALL ? 0 : regular(c, grp, n, mat, &m);
+    int g = op == COLL_ALL_TO_ALL || op == COLL_RING_SHIFT ? 0 : regular(c, grp, n, mat, &m);
     if (!g) {
         flat(c, op, grp, n, S, root, CLU_NET, p);
         free(mat);

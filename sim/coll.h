@@ -13,7 +13,8 @@
  *
  * Algorithms, for a group of n GPUs:
  *  - inside one node, rings in group order: all_gather / reduce_scatter send
- *    (n-1)/n*S on every ring edge after (n-1) step latencies; all_reduce
+ *    (n-1)/n*S on every ring edge after (n-1) step latencies; ring_shift sends
+ *    S on every edge after one step latency; all_reduce
  *    2(n-1)/n*S after 2(n-1); broadcast is a pipelined chain from the root
  *    (S on each of n-1 edges, n-1 steps); all_to_all is n(n-1) concurrent
  *    pairwise flows of S/n after (n-1) steps; bytes are divided by the
@@ -39,6 +40,7 @@ typedef enum coll_op {
     COLL_ALL_TO_ALL,
     COLL_BROADCAST,
     COLL_SENDRECV,
+    COLL_RING_SHIFT, /* every member sends S to the next (ring attention's step) */
     COLL_NOPS
 } coll_op;
 

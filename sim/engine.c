@@ -274,7 +274,8 @@ sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *
                 continue;
             }
             char name[48];
-            snprintf(name, sizeof name, "gpu%d-%s", g, s == PROG_COMPUTE ? "compute" : "comm");
+            static const char *const sn[PROG_NSTREAMS] = {"compute", "comm", "dp"};
+            snprintf(name, sizeof name, "gpu%d-%s", g, sn[s]);
             sgx_spawn(name, g, stream_main, A);
         }
     }
@@ -284,8 +285,8 @@ sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *
         if (!A->done) {
             const prog_op *o = &prog_ops(p, A->gpu, A->stream)[A->at];
             st = sft_errf(e, SFT_EINTERNAL,
-                          "deadlock: gpu %d %s stream blocked at op %d (%s, kind %d, ref %d)",
-                          A->gpu, A->stream == PROG_COMPUTE ? "compute" : "comm", A->at,
+                          "deadlock: gpu %d stream %d blocked at op %d (%s, kind %d, ref %d)",
+                          A->gpu, A->stream, A->at,
                           prog_string(p, o->name), o->kind, o->ref);
         }
     }

@@ -194,6 +194,12 @@ int prog_nops(const prog *p, int gpu, int stream_id)
     return (int)p->st[gpu * PROG_NSTREAMS + stream_id].n;
 }
 
+prog_op *prog_last(prog *p, int gpu, int stream_id)
+{
+    stream *s = &p->st[gpu * PROG_NSTREAMS + stream_id];
+    return s->n ? &s->ops[s->n - 1] : NULL;
+}
+
 const prog_op *prog_ops(const prog *p, int gpu, int stream_id)
 {
     return p->st[gpu * PROG_NSTREAMS + stream_id].ops;
@@ -228,7 +234,7 @@ sft_status prog_check(const prog *p, sft_err *e)
                     int n, in = 0;
                     const int *m = prog_group_members(p, p->colls[o->ref].group, &n);
                     for (int k = 0; k < n; k++) in |= m[k] == g;
-                    if (s != PROG_COMM || !in)
+                    if (s == PROG_COMPUTE || !in)
                         st = sft_errf(e, SFT_EINTERNAL,
                                       "gpu %d stream %d op %zu: collective %d not on a member's "
                                       "comm stream",

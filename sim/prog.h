@@ -4,7 +4,7 @@
  * streams) of ops executed in order. Streams synchronise through events
  * (RECORD on one stream, WAIT on another, on any GPU) and through
  * collectives: a COLL op refers to a collective instance (operation, group,
- * bytes) and appears exactly once on the comm stream of every member GPU.
+ * bytes) and appears exactly once on a communication stream of every member.
  * Memory ops (ALLOC/FREE) take no time and drive the per-GPU memory curve.
  *
  * Invariants (checked by prog_check): every collective instance has exactly
@@ -18,7 +18,11 @@
 
 #include "sim/base.h"
 
-enum { PROG_COMPUTE = 0, PROG_COMM = 1, PROG_NSTREAMS = 2 };
+/* Streams: compute; communication of the context-parallel group (CP K/V
+ * traffic, and every collective of generic programs); communication of the
+ * data-parallel world (gradient reduction, parameter all-gather: DeepSpeed
+ * runs it on its own stream, so it overlaps CP traffic). */
+enum { PROG_COMPUTE = 0, PROG_COMM = 1, PROG_DP = 2, PROG_NSTREAMS = 3 };
 
 typedef enum prog_kind {
     PK_COMPUTE, /* t seconds of GPU work at full speed (flops for reports) */
@@ -71,6 +75,8 @@ int prog_nevents(const prog *p);
  * step/mb/layer = -1. The pointer is valid until the next push on that stream. */
 prog_op *prog_push(prog *p, int gpu, int stream, prog_kind kind, int name);
 int prog_nops(const prog *p, int gpu, int stream);
+/* The last op of (gpu, stream) for in-place merging, or NULL when empty. */
+prog_op *prog_last(prog *p, int gpu, int stream);
 const prog_op *prog_ops(const prog *p, int gpu, int stream);
 uint64_t prog_total_ops(const prog *p);
 

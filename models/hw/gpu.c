@@ -17,7 +17,7 @@ sft_status hw_gpu_parse(const cJSON *j, const char *origin, const char *path, hw
     jx_ctx root = jx_root(origin, e);
     jx_ctx c = jx_child(&root, path);
     sft_status st;
-    const char *name = NULL, *desc = "", *cal = "", *notes = "";
+    const char *name = NULL, *desc = "", *notes = "";
     double tf = 0, hbm = 0, mem = 0, nvl = 0, launch = 3.0;
     memset(g, 0, sizeof *g);
     if ((st = jx_keys(&c, j, gpu_keys))) return st;
@@ -30,12 +30,25 @@ sft_status hw_gpu_parse(const cJSON *j, const char *origin, const char *path, hw
     if ((st = jx_num(&c, j, "memory_gib", JX_REQ | JX_POS, &mem))) return st;
     if ((st = jx_num(&c, j, "nvlink_gbps", JX_POS, &nvl))) return st;
     if ((st = jx_num(&c, j, "launch_overhead_us", JX_NONNEG, &launch))) return st;
-    if ((st = jx_str(&c, j, "calibration", 0, &cal))) return st;
+    const cJSON *cal = cJSON_GetObjectItemCaseSensitive(j, "calibration");
+    if (cJSON_IsString(cal)) {
+        snprintf(g->calibration[0], sizeof g->calibration[0], "%s", cal->valuestring);
+        g->ncalibration = 1;
+    } else if (cJSON_IsArray(cal)) {
+        int i = 0;
+        for (const cJSON *it = cal->child; it; it = it->next, i++) {
+            if (!cJSON_IsString(it) || i >= 4)
+                return jx_fail(&c, "calibration", "expected a name or a list of at most 4 names");
+            snprintf(g->calibration[i], sizeof g->calibration[i], "%s", it->valuestring);
+        }
+        g->ncalibration = i;
+    } else if (cal) {
+        return jx_fail(&c, "calibration", "expected a name or a list of names");
+    }
     if (strlen(name) >= sizeof g->name || !name[0])
         return jx_fail(&c, "name", "must be 1 to %zu characters", sizeof g->name - 1);
     snprintf(g->name, sizeof g->name, "%s", name);
     snprintf(g->description, sizeof g->description, "%s", desc);
-    snprintf(g->calibration, sizeof g->calibration, "%s", cal);
     g->peak_flops = tf * 1e12;
     g->hbm_bw = hbm * 1e9;
     g->mem_bytes = mem * 1073741824.0;

@@ -23,7 +23,10 @@ typedef struct hw_gpu {
     double mem_bytes;   /* usable device memory */
     double nvlink_bw;   /* B/s per direction */
     double launch_s;    /* per-kernel launch gap */
-    char calibration[64]; /* calibration table name, "" = none */
+    /* kernel calibration tables by preference (a measured table first, the
+     * published seed after); names that are not built in are skipped */
+    char calibration[4][64];
+    int ncalibration;
 } hw_gpu;
 
 /* Reads a GPU object (a whole gpus/NAME.json document or an inline object in a

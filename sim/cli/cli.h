@@ -28,6 +28,8 @@ int cli_report(const sft_err *e);
 int cli_usage_error(const char *cmd, const char *fmt, ...) SFT_PRINTF(2, 3);
 /* Parses --format's value; text/json (csv when allow_csv). */
 sft_status cli_parse_format(const char *v, int allow_csv, cli_format *out, sft_err *e);
+/* Splits a comma list: items point into *buf (a copy, caller frees). */
+int cli_split_list(const char *list, char **buf, const char **items, int max);
 /* Prints a JSON document (takes ownership of j) on stdout followed by a newline. */
 void cli_print_json(cJSON *j);
 

@@ -17,7 +17,7 @@ static void help(void)
            "Simulates one collective over GPUs 0..N-1 of the cluster (scaled to N GPUs)\n"
            "and prints an nccl-tests style table.\n\n"
            "  --op OP        all_gather, reduce_scatter, all_reduce, all_to_all, broadcast,\n"
-           "                 sendrecv\n"
+           "                 sendrecv, ring_shift\n"
            "  --gpus N       GPUs taking part (whole nodes when N exceeds a node);\n"
            "                 sendrecv sends from GPU 0 to GPU N-1\n"
            "  --cluster C    preset name (sftsim list clusters) or cluster JSON file\n"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sim/cli/cli.h"
+#include "models/sched/sched.h"
 #include "sim/cluster.h"
 #include "sim/jsonx.h"
 
@@ -57,7 +58,16 @@ int cli_list(int argc, char **argv)
         return cli_usage_error("list", "'%s': valid kinds are clusters, gpus, models, datasets, policies", what);
 
     cJSON *arr = cJSON_CreateArray();
-    if (kind) {
+    if (!kind) {
+        int n;
+        const sched_policy *p = sched_policies(&n);
+        for (int i = 0; i < n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", p[i].name);
+            cJSON_AddStringToObject(o, "description", p[i].summary);
+            cJSON_AddItemToArray(arr, o);
+        }
+    } else {
         for (size_t i = 0; sft_builtin_name(kind, i); i++) {
             const char *name = sft_builtin_name(kind, i);
             char desc[256];

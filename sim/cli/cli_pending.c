@@ -16,8 +16,4 @@ static int pending(const char *name, int argc, char **argv)
     return SFT_EINPUT;
 }
 
-int cli_run(int argc, char **argv) { return pending("run", argc, argv); }
-int cli_compare(int argc, char **argv) { return pending("compare", argc, argv); }
 int cli_sweep(int argc, char **argv) { return pending("sweep", argc, argv); }
-int cli_schedule(int argc, char **argv) { return pending("schedule", argc, argv); }
-int cli_trace(int argc, char **argv) { return pending("trace", argc, argv); }

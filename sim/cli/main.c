@@ -31,46 +31,6 @@ static void usage(FILE *f)
     fprintf(f, "\nexit codes: 0 ok, 1 internal error, 2 bad input, 3 scenario cannot run\n");
 }
 
-int cli_report(const sft_err *e)
-{
-    fprintf(stderr, "sftsim: %s\n", e->msg[0] ? e->msg : "error");
-    return e->status ? (int)e->status : 1;
-}
-
-int cli_usage_error(const char *sub, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "sftsim %s: ", sub);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see sftsim %s --help)\n", sub);
-    va_end(ap);
-    return SFT_EINPUT;
-}
-
-sft_status cli_parse_format(const char *v, int allow_csv, cli_format *out, sft_err *e)
-{
-    if (strcmp(v, "text") == 0)
-        *out = CLI_TEXT;
-    else if (strcmp(v, "json") == 0)
-        *out = CLI_JSON;
-    else if (allow_csv && strcmp(v, "csv") == 0)
-        *out = CLI_CSV;
-    else
-        return sft_errf(e, SFT_EINPUT, "--format %s: valid formats are text, json%s", v,
-                        allow_csv ? ", csv" : "");
-    return SFT_OK;
-}
-
-void cli_print_json(cJSON *j)
-{
-    char *s = cJSON_PrintUnformatted(j);
-    fputs(s, stdout);
-    fputc('\n', stdout);
-    free(s);
-    cJSON_Delete(j);
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {

@@ -1,0 +1,293 @@
+/* calib.c — calibration tables and their interpolation (calib.h). */
+#include "models/hw/calib.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/jsonx.h"
+
+typedef struct attn_pt {
+    int bwd, causal, head_dim;
+    double L;     /* sqrt(q k) */
+    double tput;  /* flop/s */
+    double tnorm; /* time per sequence per query head */
+} attn_pt;
+
+typedef struct gemm_pt {
+    double m, n, k, tput;
+} gemm_pt;
+
+struct cal {
+    char name[64], device[128];
+    double peak, gemm_eff, attn_eff, mem_eff;
+    attn_pt *attn;
+    int nattn;
+    gemm_pt *gemm;
+    int ngemm;
+};
+
+static const char *const top_keys[] = {"schema",
+                                       "name",
+                                       "device",
+                                       "driver",
+                                       "date",
+                                       "grid",
+                                       "source",
+                                       "notes",
+                                       "peak_tflops",
+                                       "gemm_efficiency",
+                                       "attention_efficiency",
+                                       "memory_efficiency",
+                                       "attention",
+                                       "gemm",
+                                       NULL};
+static const char *const attn_keys[] = {"dir",      "causal",   "head_dim", "heads_q", "heads_kv",
+                                        "q_tokens", "k_tokens", "batch",    "time_us", NULL};
+static const char *const gemm_keys[] = {"m", "n", "k", "time_us", NULL};
+
+double cal_attn_flops(int bwd, int causal, int head_dim, int heads_q, double q, double k)
+{
+    double pairs = causal ? q * (k - q) + q * (q + 1) / 2 : q * k;
+    return 4.0 * head_dim * heads_q * pairs * (bwd ? 2.5 : 1.0);
+}
+
+static int by_L(const void *a, const void *b)
+{
+    const attn_pt *x = a, *y = b;
+    if (x->bwd != y->bwd) return x->bwd - y->bwd;
+    if (x->causal != y->causal) return x->causal - y->causal;
+    if (x->head_dim != y->head_dim) return x->head_dim - y->head_dim;
+    return (x->L > y->L) - (x->L < y->L);
+}
+
+static sft_status parse_attn(const jx_ctx *c, const cJSON *arr, cal *t)
+{
+    int i = 0;
+    t->attn = sft_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *t->attn);
+    for (const cJSON *p = arr->child; p; p = p->next, i++) {
+        jx_ctx d = jx_elem(c, "attention", i);
+        const char *dir = NULL;
+        int causal = 0;
+        long hd = 0, hq = 0, hk = 0;
+        double q = 0, k = 0, batch = 0, us = 0;
+        sft_status st;
+        if ((st = jx_keys(&d, p, attn_keys)) || (st = jx_str(&d, p, "dir", JX_REQ, &dir)) ||
+            (st = jx_bool(&d, p, "causal", JX_REQ, &causal)) ||
+            (st = jx_long(&d, p, "head_dim", JX_REQ, 1, 1024, &hd)) ||
+            (st = jx_long(&d, p, "heads_q", JX_REQ, 1, 4096, &hq)) ||
+            (st = jx_long(&d, p, "heads_kv", JX_REQ, 1, 4096, &hk)) ||
+            (st = jx_num(&d, p, "q_tokens", JX_REQ | JX_POS | JX_INT, &q)) ||
+            (st = jx_num(&d, p, "k_tokens", JX_REQ | JX_POS | JX_INT, &k)) ||
+            (st = jx_num(&d, p, "batch", JX_REQ | JX_POS | JX_INT, &batch)) ||
+            (st = jx_num(&d, p, "time_us", JX_REQ | JX_POS, &us)))
+            return st;
+        if (strcmp(dir, "fwd") != 0 && strcmp(dir, "bwd") != 0)
+            return jx_fail(&d, "dir", "'%s': valid values are fwd, bwd", dir);
+        if (hq % hk != 0)
+            return jx_fail(&d, "heads_q", "%ld is not a multiple of heads_kv %ld", hq, hk);
+        if (q > k) return jx_fail(&d, "q_tokens", "%g exceeds k_tokens %g", q, k);
+        attn_pt *a = &t->attn[t->nattn++];
+        a->bwd = dir[0] == 'b';
+        a->causal = causal;
+        a->head_dim = (int)hd;
+        a->L = sqrt(q * k);
+        a->tput = batch * cal_attn_flops(a->bwd, causal, (int)hd, (int)hq, q, k) / (us * 1e-6);
+        a->tnorm = us / (batch * (double)hq);
+    }
+    qsort(t->attn, (size_t)t->nattn, sizeof *t->attn, by_L);
+    /* along one kernel's grid a longer sequence never takes less time (2%
+     * measurement slack); the same length twice is ambiguous */
+    for (int j = 1; j < t->nattn; j++) {
+        const attn_pt *x = &t->attn[j - 1], *y = &t->attn[j];
+        if (x->bwd != y->bwd || x->causal != y->causal || x->head_dim != y->head_dim) continue;
+        const char *kn = x->bwd ? "bwd" : "fwd", *cn = x->causal ? "causal" : "non-causal";
+        if (x->L == y->L)
+            return jx_fail(c, "attention",
+                           "two points for %s %s head_dim %d at length %.0f: keep one", kn, cn,
+                           x->head_dim, x->L);
+        if (y->tnorm < 0.98 * x->tnorm)
+            return jx_fail(c, "attention",
+                           "non-monotone grid: %s %s head_dim %d takes %.3g us per sequence and "
+                           "head at length %.0f but %.3g us at %.0f",
+                           kn, cn, x->head_dim, y->tnorm, y->L, x->tnorm, x->L);
+    }
+    return SFT_OK;
+}
+
+static sft_status parse_gemm(const jx_ctx *c, const cJSON *arr, cal *t)
+{
+    int i = 0;
+    t->gemm = sft_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *t->gemm);
+    for (const cJSON *p = arr->child; p; p = p->next, i++) {
+        jx_ctx d = jx_elem(c, "gemm", i);
+        double m = 0, n = 0, k = 0, us = 0;
+        sft_status st;
+        if ((st = jx_keys(&d, p, gemm_keys)) ||
+            (st = jx_num(&d, p, "m", JX_REQ | JX_POS | JX_INT, &m)) ||
+            (st = jx_num(&d, p, "n", JX_REQ | JX_POS | JX_INT, &n)) ||
+            (st = jx_num(&d, p, "k", JX_REQ | JX_POS | JX_INT, &k)) ||
+            (st = jx_num(&d, p, "time_us", JX_REQ | JX_POS, &us)))
+            return st;
+        gemm_pt *g = &t->gemm[t->ngemm++];
+        g->m = m;
+        g->n = n;
+        g->k = k;
+        g->tput = 2 * m * n * k / (us * 1e-6);
+    }
+    return SFT_OK;
+}
+
+sft_status cal_parse(const char *text, const char *origin, cal **out, sft_err *e)
+{
+    cJSON *j = NULL;
+    sft_status st = jx_parse(text, origin, &j, e);
+    if (st) return st;
+    cal *t = sft_xcalloc(1, sizeof *t);
+    jx_ctx c = jx_root(origin, e);
+    const char *name = NULL, *dev = "", *s;
+    double tf = 0;
+    const cJSON *arr;
+    t->gemm_eff = 0.7;
+    t->attn_eff = 0.35;
+    t->mem_eff = 0.8;
+    if ((st = jx_keys(&c, j, top_keys)) || (st = jx_schema(&c, j, CAL_SCHEMA)) ||
+        (st = jx_str(&c, j, "name", JX_REQ, &name)) || (st = jx_str(&c, j, "device", 0, &dev)) ||
+        (st = jx_str(&c, j, "driver", 0, &s)) || (st = jx_str(&c, j, "date", 0, &s)) ||
+        (st = jx_str(&c, j, "grid", 0, &s)) || (st = jx_str(&c, j, "source", 0, &s)) ||
+        (st = jx_str(&c, j, "notes", 0, &s)) ||
+        (st = jx_num(&c, j, "peak_tflops", JX_REQ | JX_POS, &tf)) ||
+        (st = jx_num(&c, j, "gemm_efficiency", JX_FRAC, &t->gemm_eff)) ||
+        (st = jx_num(&c, j, "attention_efficiency", JX_FRAC, &t->attn_eff)) ||
+        (st = jx_num(&c, j, "memory_efficiency", JX_FRAC, &t->mem_eff)))
+        goto fail;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->device, sizeof t->device, "%s", dev);
+    t->peak = tf * 1e12;
+    if ((st = jx_arr(&c, j, "attention", 0, &arr))) goto fail;
+    if (arr && (st = parse_attn(&c, arr, t))) goto fail;
+    if ((st = jx_arr(&c, j, "gemm", 0, &arr))) goto fail;
+    if (arr && (st = parse_gemm(&c, arr, t))) goto fail;
+    cJSON_Delete(j);
+    *out = t;
+    return SFT_OK;
+fail:
+    cJSON_Delete(j);
+    cal_destroy(t);
+    return st;
+}
+
+sft_status cal_load(const char *name_or_file, cal **out, sft_err *e)
+{
+    char *text = NULL, *origin = NULL;
+    sft_status st = sft_resolve_data("calibration", name_or_file, &text, &origin, e);
+    if (st) return st;
+    st = cal_parse(text, origin, out, e);
+    free(text);
+    free(origin);
+    return st;
+}
+
+void cal_destroy(cal *c)
+{
+    if (!c) return;
+    free(c->attn);
+    free(c->gemm);
+    free(c);
+}
+
+const char *cal_name(const cal *c) { return c->name; }
+const char *cal_device(const cal *c) { return c->device; }
+double cal_peak(const cal *c) { return c->peak; }
+double cal_memory_efficiency(const cal *c) { return c->mem_eff; }
+double cal_gemm_efficiency(const cal *c) { return c->gemm_eff; }
+double cal_attn_efficiency(const cal *c) { return c->attn_eff; }
+
+int cal_npoints(const cal *c, int *nattn, int *ngemm)
+{
+    if (nattn) *nattn = c->nattn;
+    if (ngemm) *ngemm = c->ngemm;
+    return c->nattn + c->ngemm;
+}
+
+/* Log-log interpolation of y over x among sorted (x[i], y[i]); power-law
+ * extrapolation below, constant above. */
+static double loglog(const double *x, const double *y, int n, double q)
+{
+    if (n == 1) return y[0];
+    if (q >= x[n - 1]) return y[n - 1];
+    int i = 0;
+    if (q <= x[0])
+        i = 0;
+    else
+        while (i + 2 < n && q > x[i + 1]) i++;
+    double lx0 = log(x[i]), lx1 = log(x[i + 1]);
+    if (lx1 == lx0) return y[i];
+    double f = (log(q) - lx0) / (lx1 - lx0);
+    return exp(log(y[i]) + f * (log(y[i + 1]) - log(y[i])));
+}
+
+double cal_attn_tput(const cal *c, int bwd, int causal, int head_dim, double q, double k)
+{
+    /* the points of this kernel are contiguous (sorted by kernel, then L) */
+    int first = -1, n = 0;
+    for (int i = 0; i < c->nattn; i++) {
+        const attn_pt *a = &c->attn[i];
+        if (a->bwd == bwd && a->causal == causal && a->head_dim == head_dim) {
+            if (first < 0) first = i;
+            n++;
+        }
+    }
+    if (n == 0) return 0;
+    double xs[256], ys[256];
+    int m = 0;
+    for (int i = first; i < first + n && m < 256; i++) {
+        if (m && c->attn[i].L == xs[m - 1]) continue;
+        xs[m] = c->attn[i].L;
+        ys[m++] = c->attn[i].tput;
+    }
+    return loglog(xs, ys, m, sqrt(q * k));
+}
+
+static int by_x(const void *a, const void *b)
+{
+    const double *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+double cal_gemm_time(const cal *c, double m, double n, double k)
+{
+    /* try the dimension that varies along the table's rows: m (forward and
+     * dgrad sweeps over tokens), then k (wgrad sweeps), then n */
+    const double q[3] = {m, n, k};
+    for (int vary = 0; vary < 3; vary++) {
+        int a = vary == 0 ? 1 : 0, b = vary == 2 ? 1 : 2;
+        double pts[512][2];
+        int np = 0;
+        for (int i = 0; i < c->ngemm && np < 512; i++) {
+            const gemm_pt *g = &c->gemm[i];
+            const double d[3] = {g->m, g->n, g->k};
+            if (d[a] == q[a] && d[b] == q[b]) {
+                pts[np][0] = d[vary];
+                pts[np++][1] = g->tput;
+            }
+        }
+        if (!np) continue;
+        qsort(pts, (size_t)np, sizeof pts[0], by_x);
+        double xs[512], ys[512];
+        for (int i = 0; i < np; i++) {
+            xs[i] = pts[i][0];
+            ys[i] = pts[i][1];
+        }
+        double tput;
+        if (q[vary] < xs[0]) {
+            /* below the smallest: same time per row as the smallest point
+             * (a GEMM does not get faster than its tile) scaled linearly */
+            tput = ys[0] * q[vary] / xs[0];
+        } else {
+            tput = loglog(xs, ys, np, q[vary]);
+        }
+        return 2 * m * n * k / tput;
+    }
+    return 0;
+}

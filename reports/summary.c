@@ -1,0 +1,251 @@
+/* summary.c — step times, breakdown and memory from the event log. */
+#include "reports/summary.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct iv {
+    double a, b;
+} iv;
+
+static int by_start(const void *x, const void *y)
+{
+    const iv *p = x, *q = y;
+    return (p->a > q->a) - (p->a < q->a);
+}
+
+/* Merges intervals in place into disjoint sorted ones; returns the count. */
+static int merge(iv *v, int n)
+{
+    if (n <= 1) return n;
+    qsort(v, (size_t)n, sizeof *v, by_start);
+    int k = 0;
+    for (int i = 1; i < n; i++) {
+        if (v[i].a <= v[k].b) {
+            if (v[i].b > v[k].b) v[k].b = v[i].b;
+        } else {
+            v[++k] = v[i];
+        }
+    }
+    return k + 1;
+}
+
+static double clip(double a, double b, double lo, double hi)
+{
+    if (a < lo) a = lo;
+    if (b > hi) b = hi;
+    return b > a ? b - a : 0;
+}
+
+/* Measure of (A within [lo,hi]) minus its overlap with B; A, B disjoint sorted. */
+static double minus_overlap(const iv *A, int na, const iv *B, int nb, double lo, double hi)
+{
+    double tot = 0, ov = 0;
+    int j = 0;
+    for (int i = 0; i < na; i++) {
+        double a = A[i].a > lo ? A[i].a : lo, b = A[i].b < hi ? A[i].b : hi;
+        if (b <= a) continue;
+        tot += b - a;
+        while (j < nb && B[j].b <= a) j++;
+        for (int k = j; k < nb && B[k].a < b; k++) ov += clip(B[k].a, B[k].b, a, b);
+    }
+    return tot - ov;
+}
+
+typedef struct memev {
+    double t, d;
+} memev;
+
+static int by_t(const void *x, const void *y)
+{
+    const memev *p = x, *q = y;
+    if (p->t != q->t) return p->t < q->t ? -1 : 1;
+    return (p->d > q->d) - (p->d < q->d); /* frees first */
+}
+
+rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in)
+{
+    rep_run *s = sft_xcalloc(1, sizeof *s);
+    int G = prog_ngpus(p);
+    s->ngpus = G;
+    /* step ends: the last op of each step, any GPU, any stream */
+    int nsteps = 0;
+    for (int g = 0; g < G; g++)
+        for (int st = 0; st < PROG_NSTREAMS; st++) {
+            const prog_op *o = prog_ops(p, g, st);
+            for (int i = 0; i < prog_nops(p, g, st); i++)
+                if (o[i].step + 1 > nsteps) nsteps = o[i].step + 1;
+        }
+    s->nsteps = nsteps;
+    s->steps = sft_xcalloc((size_t)nsteps + 1, sizeof *s->steps);
+    double *tend = sft_xcalloc((size_t)nsteps + 1, sizeof *tend);
+    for (int g = 0; g < G; g++)
+        for (int st = 0; st < PROG_NSTREAMS; st++) {
+            const prog_op *o = prog_ops(p, g, st);
+            const double *en = r->end[st] + r->off[st][g];
+            for (int i = 0; i < prog_nops(p, g, st); i++) {
+                if (o[i].step < 0) continue;
+                if (en[i] > tend[o[i].step]) tend[o[i].step] = en[i];
+                if (st == PROG_COMPUTE && o[i].kind == PK_COMPUTE)
+                    s->steps[o[i].step].flops += o[i].flops;
+            }
+        }
+    for (int k = 1; k < nsteps; k++)
+        if (tend[k] < tend[k - 1]) tend[k] = tend[k - 1];
+    double total = 0;
+    for (int k = 0; k < nsteps; k++) {
+        s->steps[k].time_s = tend[k] - (k ? tend[k - 1] : 0);
+        s->steps[k].microbatches = in->microbatches ? in->microbatches[k] : 0;
+        total += s->steps[k].time_s;
+        if (s->steps[k].time_s > 0)
+            s->mfu += s->steps[k].flops / (s->steps[k].time_s * G * in->peak_flops);
+    }
+    s->mean_step_s = nsteps ? total / nsteps : 0;
+    s->mfu = nsteps ? s->mfu / nsteps : 0;
+
+    s->gpus = sft_xcalloc((size_t)G, sizeof *s->gpus);
+    iv *cv = NULL, *mv = NULL;
+    size_t ccap = 0, mcap = 0;
+    memev *mem = NULL;
+    size_t memcap = 0;
+    double best_busy = -1;
+    for (int g = 0; g < G; g++) {
+        rep_gpu *R = &s->gpus[g];
+        /* compute-stream intervals (already disjoint and ordered), by kind */
+        const prog_op *o = prog_ops(p, g, PROG_COMPUTE);
+        int n = prog_nops(p, g, PROG_COMPUTE), nc = 0, nm = 0, nmem = 0;
+        const double *st = r->start[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
+        const double *en = r->end[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
+        SFT_GROW(cv, ccap, (size_t)n + 1);
+        double ncompute_ops = 0;
+        for (int i = 0; i < n; i++) {
+            if (o[i].kind == PK_COMPUTE || o[i].kind == PK_DELAY) {
+                cv[nc].a = st[i];
+                cv[nc++].b = en[i];
+            }
+            if (o[i].kind == PK_COMPUTE) ncompute_ops++;
+        }
+        for (int sidx = PROG_COMM; sidx < PROG_NSTREAMS; sidx++) {
+            const prog_op *q = prog_ops(p, g, sidx);
+            for (int i = 0; i < prog_nops(p, g, sidx); i++) {
+                if (q[i].kind != PK_COLL) continue;
+                SFT_GROW(mv, mcap, (size_t)nm + 1);
+                mv[nm].a = r->coll_begin[q[i].ref];
+                mv[nm++].b = r->coll_end[q[i].ref];
+            }
+        }
+        nm = merge(mv, nm);
+        for (int sidx = 0; sidx < PROG_NSTREAMS; sidx++) {
+            const prog_op *q = prog_ops(p, g, sidx);
+            const double *qs = r->start[sidx] + r->off[sidx][g];
+            for (int i = 0; i < prog_nops(p, g, sidx); i++) {
+                if (q[i].kind != PK_ALLOC && q[i].kind != PK_FREE) continue;
+                SFT_GROW(mem, memcap, (size_t)nmem + 1);
+                mem[nmem].t = qs[i];
+                mem[nmem++].d = q[i].kind == PK_ALLOC ? q[i].bytes : -q[i].bytes;
+            }
+        }
+        if (nmem > 1) qsort(mem, (size_t)nmem, sizeof *mem, by_t);
+        double cur = 0;
+        int mi = 0;
+        for (int k = 0; k < nsteps; k++) {
+            double lo = k ? tend[k - 1] : 0, hi = tend[k];
+            double comp = 0, host = 0;
+            for (int i = 0; i < n; i++) {
+                if (o[i].kind != PK_COMPUTE && o[i].kind != PK_DELAY) continue;
+                double d = clip(st[i], en[i], lo, hi);
+                if (o[i].kind == PK_COMPUTE)
+                    comp += d;
+                else
+                    host += d;
+            }
+            double comm = minus_overlap(mv, nm, NULL, 0, lo, hi);
+            double exposed = minus_overlap(mv, nm, cv, nc, lo, hi);
+            double peak = cur;
+            while (mi < nmem && mem[mi].t <= hi) {
+                cur += mem[mi++].d;
+                if (cur > peak) peak = cur;
+            }
+            R->compute_s += comp;
+            R->host_s += host;
+            R->comm_s += comm;
+            R->exposed_comm_s += exposed;
+            double idle = (hi - lo) - comp - host - exposed;
+            R->idle_s += idle > 0 ? idle : 0; /* rounding can leave -1e-17 */
+            if (peak > R->peak_mem) R->peak_mem = peak;
+            if (peak > in->usable_mem) s->steps[k].oom = 1;
+        }
+        if (nsteps) {
+            R->compute_s /= nsteps;
+            R->host_s /= nsteps;
+            R->comm_s /= nsteps;
+            R->exposed_comm_s /= nsteps;
+            R->idle_s /= nsteps;
+        }
+        double busy = R->compute_s + R->exposed_comm_s;
+        if (busy > best_busy) {
+            best_busy = busy;
+            s->busiest = g;
+            s->launch_s = nsteps ? ncompute_ops * in->launch_s / nsteps : 0;
+        }
+        s->mean_idle_s += R->idle_s / G;
+    }
+    for (int k = 0; k < nsteps; k++) s->oom |= s->steps[k].oom;
+    s->sim_events = r->activities;
+    s->wall_s = r->wall_s;
+    free(cv);
+    free(mv);
+    free(mem);
+    free(tend);
+    return s;
+}
+
+void rep_run_destroy(rep_run *s)
+{
+    if (!s) return;
+    free(s->steps);
+    free(s->gpus);
+    free(s);
+}
+
+cJSON *rep_run_json(const rep_run *s)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "mean_step_time_s", s->mean_step_s);
+    cJSON_AddNumberToObject(j, "mfu", s->mfu);
+    cJSON_AddBoolToObject(j, "oom", s->oom);
+    cJSON_AddNumberToObject(j, "sim_events", (double)s->sim_events);
+    cJSON_AddNumberToObject(j, "wall_s", s->wall_s);
+    cJSON *st = cJSON_AddArrayToObject(j, "steps");
+    for (int k = 0; k < s->nsteps; k++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "step", k);
+        cJSON_AddNumberToObject(o, "time_s", s->steps[k].time_s);
+        cJSON_AddNumberToObject(o, "microbatches", s->steps[k].microbatches);
+        cJSON_AddBoolToObject(o, "oom", s->steps[k].oom);
+        cJSON_AddItemToArray(st, o);
+    }
+    cJSON *gp = cJSON_AddArrayToObject(j, "gpus");
+    for (int g = 0; g < s->ngpus; g++) {
+        const rep_gpu *R = &s->gpus[g];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "gpu", g);
+        cJSON_AddNumberToObject(o, "compute_s", R->compute_s);
+        cJSON_AddNumberToObject(o, "comm_s", R->comm_s);
+        cJSON_AddNumberToObject(o, "idle_s", R->idle_s);
+        cJSON_AddNumberToObject(o, "peak_mem_bytes", R->peak_mem);
+        cJSON_AddNumberToObject(o, "host_s", R->host_s);
+        cJSON_AddNumberToObject(o, "exposed_comm_s", R->exposed_comm_s);
+        cJSON_AddItemToArray(gp, o);
+    }
+    const rep_gpu *B = &s->gpus[s->busiest];
+    cJSON *br = cJSON_AddObjectToObject(j, "breakdown");
+    cJSON_AddNumberToObject(br, "gpu", s->busiest);
+    cJSON_AddNumberToObject(br, "compute_s", B->compute_s - s->launch_s);
+    cJSON_AddNumberToObject(br, "launch_s", s->launch_s);
+    cJSON_AddNumberToObject(br, "host_s", B->host_s);
+    cJSON_AddNumberToObject(br, "exposed_comm_s", B->exposed_comm_s);
+    cJSON_AddNumberToObject(br, "idle_s", B->idle_s);
+    cJSON_AddNumberToObject(br, "mean_idle_all_gpus_s", s->mean_idle_s);
+    return j;
+}

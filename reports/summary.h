@@ -1,0 +1,63 @@
+/* summary.h — what a simulated run amounts to: step times, MFU, and per GPU
+ * where the time goes and the memory it needs.
+ *
+ * Definitions (per GPU, per step window [end of step s-1, end of step s],
+ * where a step ends when its last op ends on any GPU):
+ *   compute_s       kernels on the compute stream (launch gaps included)
+ *   host_s          host overhead the compute stream waited on
+ *   comm_s          time with a collective of this GPU in transfer (union)
+ *   exposed_comm_s  comm_s not hidden under compute or host work
+ *   idle_s          window - compute - host - exposed comm: waiting for
+ *                   peers (imbalance) or for the data
+ *   peak_mem_bytes  highest allocation of the window
+ * GPU figures in the JSON are means over the simulated steps. MFU = model
+ * FLOPs of the step / (step time x GPUs x peak). OOM: a GPU's peak above its
+ * usable memory (mem_usable_bytes).
+ */
+#ifndef SFT_SUMMARY_H
+#define SFT_SUMMARY_H
+
+#include <cjson/cJSON.h>
+
+#include "sim/engine.h"
+#include "sim/prog.h"
+
+typedef struct rep_gpu {
+    double compute_s, host_s, comm_s, exposed_comm_s, idle_s, peak_mem;
+} rep_gpu;
+
+typedef struct rep_step {
+    double time_s;
+    int microbatches;
+    int oom;
+    double flops;
+} rep_step;
+
+typedef struct rep_run {
+    int ngpus, nsteps;
+    rep_step *steps;
+    rep_gpu *gpus;  /* means over steps */
+    double mean_step_s, mfu;
+    int oom;
+    int busiest;    /* GPU with the most compute + exposed communication */
+    double launch_s; /* the busiest GPU's kernel launch gaps per step */
+    double mean_idle_s;
+    uint64_t sim_events;
+    double wall_s;
+} rep_run;
+
+typedef struct rep_inputs {
+    double peak_flops;   /* per GPU */
+    double usable_mem;   /* per GPU */
+    double launch_s;     /* per kernel */
+    const int *microbatches; /* per step (the plan's rounds) */
+} rep_inputs;
+
+/* Creates the summary of result r of program p. */
+rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in);
+void rep_run_destroy(rep_run *s);
+/* The run's JSON object (DESIGN §3 "run" contract, without "scenario" and
+ * "policy", which the caller adds). Creates the object. */
+cJSON *rep_run_json(const rep_run *s);
+
+#endif

@@ -1,0 +1,47 @@
+/* cli_common.c — messages, formats and JSON printing shared by the subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cli/cli.h"
+
+int cli_report(const sft_err *e)
+{
+    fprintf(stderr, "sftsim: %s\n", e->msg[0] ? e->msg : "error");
+    return e->status ? (int)e->status : 1;
+}
+
+int cli_usage_error(const char *sub, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sftsim %s: ", sub);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see sftsim %s --help)\n", sub);
+    va_end(ap);
+    return SFT_EINPUT;
+}
+
+sft_status cli_parse_format(const char *v, int allow_csv, cli_format *out, sft_err *e)
+{
+    if (strcmp(v, "text") == 0)
+        *out = CLI_TEXT;
+    else if (strcmp(v, "json") == 0)
+        *out = CLI_JSON;
+    else if (allow_csv && strcmp(v, "csv") == 0)
+        *out = CLI_CSV;
+    else
+        return sft_errf(e, SFT_EINPUT, "--format %s: valid formats are text, json%s", v,
+                        allow_csv ? ", csv" : "");
+    return SFT_OK;
+}
+
+void cli_print_json(cJSON *j)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    fputs(s, stdout);
+    fputc('\n', stdout);
+    free(s);
+    cJSON_Delete(j);
+}

@@ -1,0 +1,199 @@
+/* test_models.c — FLOPs, parameters and memory of the architecture models,
+ * with the arithmetic written out, and the calibration table's behaviour. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "models/arch/arch.h"
+#include "models/cost.h"
+#include "models/memory.h"
+
+static arch load(const char *name)
+{
+    arch a;
+    sft_err e;
+    if (arch_load(name, &a, &e)) fail_msg("%s", e.msg);
+    return a;
+}
+
+/* Forward FLOPs of one layer's GEMMs and attention for T tokens of one sequence. */
+static void layer_fwd_flops(const arch *a, double T, double *gemm, double *attn)
+{
+    int n;
+    const arch_op *ops = arch_layer_ops(a, 0, &n);
+    cost_seq s = {T, T};
+    *gemm = *attn = 0;
+    for (int i = 0; i < n; i++) {
+        double f = cost_op_flops(a, &ops[i], T, &s, 1);
+        if (ops[i].kind == AOP_GEMM) *gemm += f;
+        if (ops[i].kind == AOP_ATTN) *attn += f;
+    }
+}
+
+/* Qwen2.5-7B (h 3584, 28 heads of 128, 4 KV heads -> KV width 512, SwiGLU
+ * 18944, vocab 152064, 28 layers), one sequence of T = 4096 tokens:
+ *  q,k,v: 2 T h (h + 2*512) = 2*4096*3584*4608  = 135,291,469,824
+ *  o:     2 T h h           = 2*4096*3584*3584  = 105,226,698,752
+ *  gate,up: 2 T h (2*18944) = 2*4096*3584*37888 = 1,112,396,529,664
+ *  down:  2 T 18944 h                           =   556,198,264,832
+ *  layer GEMMs                                  = 1,909,112,963,072
+ *  attention (causal): 4 d H T(T+1)/2 = 4*128*28*4096*4097/2 = 120,288,444,416
+ *  LM head: 2 T h V = 2*4096*3584*152064        = 4,464,618,504,192
+ *  forward = 28 * (1,909,112,963,072 + 120,288,444,416) + 4,464,618,504,192
+ *          = 61,287,857,913,856 FLOPs (~6.13e13). */
+static void qwen7b_forward_flops(void **state)
+{
+    (void)state;
+    arch a = load("qwen2.5-7b");
+    double gemm, attn;
+    layer_fwd_flops(&a, 4096, &gemm, &attn);
+    assert_true(gemm == 1909112963072.0);
+    assert_true(attn == 120288444416.0);
+    int n;
+    const arch_op *head = arch_head_ops(&a, 0, 0, &n);
+    double lm = 0;
+    for (int i = 0; i < n; i++) lm += cost_op_flops(&a, &head[i], 4096, NULL, 0);
+    assert_true(lm == 4464618504192.0);
+    assert_true(28 * (gemm + attn) + lm == 61287857913856.0);
+}
+
+/* Doubling T doubles every GEMM (linear in tokens) and multiplies causal
+ * attention by 2(2T+1)/(T+1): more than twice (~4x). */
+static void doubling(void **state)
+{
+    (void)state;
+    arch a = load("qwen2.5-7b");
+    double g1, a1, g2, a2;
+    layer_fwd_flops(&a, 4096, &g1, &a1);
+    layer_fwd_flops(&a, 8192, &g2, &a2);
+    assert_true(g2 == 2 * g1);
+    assert_true(a2 > 2 * a1);
+    assert_true(fabs(a2 / a1 - 2.0 * 8193 / 4097) < 1e-12);
+}
+
+/* Skrull's Eq. 13: FLOPs(S) = 20 h^2 S + 4 h h_kv S + 4 h S^2 per layer.
+ * Where it differs from our count, by term, for Qwen2.5-7B at S = 4096:
+ *  - projections and MLP: Eq. 13's 20 h^2 S is q and o (4 h^2 S) plus a
+ *    generic 4h GELU MLP (16 h^2 S); Qwen's SwiGLU has three h x 18944
+ *    matrices, 6 h I S = 31.7 h^2 S. Their k,v term 4 h h_kv S is ours.
+ *  - attention: 4 h S^2 counts every (query, key) pair; causal attention
+ *    computes S(S+1)/2 of them, so ours is (S+1)/(2S) of theirs. */
+static void skrull_eq13(void **state)
+{
+    (void)state;
+    arch a = load("qwen2.5-7b");
+    double S = 4096, h = a.hidden, hkv = (double)a.kv_heads * a.head_dim, I = a.intermediate;
+    double gemm, attn;
+    layer_fwd_flops(&a, S, &gemm, &attn);
+    double eq_proj = 20 * h * h * S + 4 * h * hkv * S, eq_attn = 4 * h * S * S;
+    /* our GEMMs = Eq. 13's projections with the 16 h^2 S MLP replaced by 6 h I S */
+    assert_true(fabs(gemm - (eq_proj - 16 * h * h * S + 6 * h * I * S)) < 1e-3);
+    assert_true(fabs(attn / eq_attn - (S + 1) / (2 * S)) < 1e-12);
+    print_message("Qwen2.5-7B, S=4096, per layer: Eq.13 %.4g FLOPs (proj+MLP %.4g, attn %.4g); "
+                  "ours %.4g (GEMMs %.4g, attn %.4g)\n",
+                  eq_proj + eq_attn, eq_proj, eq_attn, gemm + attn, gemm, attn);
+}
+
+/* Parameters of Qwen2.5-7B, written out:
+ *  layer: q,k,v 3584*4608 + bias 4608 + o 3584^2 + MLP 3*3584*18944 + 2 norms 2*3584
+ *       = 16,515,072 + 4,608 + 12,845,056 + 203,685,888 + 7,168 = 233,057,792
+ *  28 layers = 6,525,618,176; embeddings (untied) 2*152064*3584 = 1,089,994,752;
+ *  final norm 3584: total 7,615,616,512 (the model card's 7.61B).
+ * ZeRO-2 over 32 GPUs: 2P bf16 weights + (2P grads + 12P fp32 master, m, v)/32
+ *  + 2e9 bucket bytes = 15,231,233,024 + 3,331,832,224 + 2,000,000,000
+ *  = 20,563,065,248 bytes. */
+static void qwen7b_params_and_zero2_memory(void **state)
+{
+    (void)state;
+    arch a = load("qwen2.5-7b");
+    assert_true(arch_layer_params(&a) == 233057792.0);
+    assert_true(arch_params(&a) == 7615616512.0);
+    assert_true(mem_static_bytes(&a, 2, 32) == 20563065248.0);
+    /* ZeRO-0 replicates everything: 16 bytes per parameter */
+    assert_true(mem_static_bytes(&a, 0, 32) == 16 * 7615616512.0);
+    arch b = load("qwen2.5-0.5b"); /* tied embeddings: 494,032,768 (model card: 0.49B) */
+    assert_true(arch_params(&b) == 494032768.0);
+}
+
+/* Default BucketSize against the paper's (80 GB H100, ZeRO-2, 32 GPUs):
+ * within 20% of 13K (7B) and 26K (0.5B); the reasons for the gap are in
+ * models/memory.c. */
+static void bucket_vs_paper(void **state)
+{
+    (void)state;
+    hw_gpu g;
+    sft_err e;
+    assert_int_equal(hw_gpu_load("h100-sxm", &g, &e), SFT_OK);
+    arch a7 = load("qwen2.5-7b"), a05 = load("qwen2.5-0.5b");
+    long b7 = mem_bucket_tokens(&a7, &g, 2, 32), b05 = mem_bucket_tokens(&a05, &g, 2, 32);
+    print_message("BucketSize: Qwen2.5-7B %ld (paper 13K), Qwen2.5-0.5B %ld (paper 26K)\n", b7,
+                  b05);
+    assert_true(fabs(b7 / 13312.0 - 1) < 0.2);
+    assert_true(fabs(b05 / 26624.0 - 1) < 0.2);
+}
+
+/* The seed table: at a tabulated length the model's throughput is the
+ * published figure (fwd causal 8K: 333 TFLOPS); in between, log-log. */
+static void calibration_interpolation(void **state)
+{
+    (void)state;
+    cal *c;
+    sft_err e;
+    assert_int_equal(cal_load("h100-fa2-published", &c, &e), SFT_OK);
+    assert_true(fabs(cal_attn_tput(c, 0, 1, 128, 8192, 8192) / 333e12 - 1) < 1e-9);
+    assert_true(fabs(cal_attn_tput(c, 1, 0, 128, 2048, 2048) / 291e12 - 1) < 1e-9);
+    double mid = cal_attn_tput(c, 0, 1, 128, 5793, 5793); /* sqrt(4096*8192) */
+    double want = exp(0.5 * (log(319e12) + log(333e12)));
+    assert_true(fabs(mid / want - 1) < 1e-3);
+    assert_true(fabs(cal_attn_tput(c, 0, 1, 128, 1 << 20, 1 << 20) / 335e12 - 1) < 1e-9); /* held */
+    assert_true(cal_attn_tput(c, 0, 1, 128, 256, 256) < 191e12);          /* falls below */
+    assert_true(cal_gemm_time(c, 4096, 4096, 4096) == 0); /* no GEMM table: roofline */
+    cal_destroy(c);
+}
+
+static void bad_calibration(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *want;
+    } cases[] = {
+        {"{\"schema\":2,\"name\":\"x\",\"peak_tflops\":1}", "'schema'"},
+        {"{\"schema\":1,\"name\":\"x\"}", "'peak_tflops'"},
+        {"{\"schema\":1,\"name\":\"x\",\"peak_tflops\":1,\"gemm\":[{\"m\":1,\"n\":1,\"k\":1}]}",
+         "'gemm[0].time_us'"},
+        {"{\"schema\":1,\"name\":\"x\",\"peak_tflops\":1,\"gemm\":[{\"m\":1,\"n\":1,\"k\":1,"
+         "\"time_us\":-3}]}",
+         "'gemm[0].time_us'"},
+        {"{\"schema\":1,\"name\":\"x\",\"peak_tflops\":1,\"attention\":["
+         "{\"dir\":\"fwd\",\"causal\":true,\"head_dim\":128,\"heads_q\":8,\"heads_kv\":8,"
+         "\"q_tokens\":1024,\"k_tokens\":1024,\"batch\":1,\"time_us\":100},"
+         "{\"dir\":\"fwd\",\"causal\":true,\"head_dim\":128,\"heads_q\":8,\"heads_kv\":8,"
+         "\"q_tokens\":2048,\"k_tokens\":2048,\"batch\":1,\"time_us\":50}]}",
+         "non-monotone"},
+        {"{\"schema\":1,\"name\":\"x\",\"peak_tflops\":1,\"colour\":3}", "'colour'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cal *c = NULL;
+        sft_err e = {0};
+        assert_int_equal(cal_parse(cases[i].json, "cal.json", &c, &e), SFT_EINPUT);
+        if (!strstr(e.msg, "cal.json") || !strstr(e.msg, cases[i].want))
+            fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, cases[i].want);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(qwen7b_forward_flops),
+        cmocka_unit_test(doubling),
+        cmocka_unit_test(skrull_eq13),
+        cmocka_unit_test(qwen7b_params_and_zero2_memory),
+        cmocka_unit_test(bucket_vs_paper),
+        cmocka_unit_test(calibration_interpolation),
+        cmocka_unit_test(bad_calibration),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
