@@ -21,6 +21,7 @@ int cli_compare(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_schedule(int argc, char **argv);
 int cli_trace(int argc, char **argv);
+int cli_reproduce(int argc, char **argv);
 
 /* Prints "sftsim: <message>" to stderr; returns the status as exit code. */
 int cli_report(const sft_err *e);

@@ -19,6 +19,7 @@ static const cmd cmds[] = {
     {"schedule", cli_schedule, "the plan only (no simulation) and its graph"},
     {"trace", cli_trace, "gen|stats: make a trace, show its length statistics"},
     {"collective", cli_collective, "nccl-tests style table of one collective on the platform"},
+    {"reproduce", cli_reproduce, "skrull: the Skrull paper's experiment in one command"},
     {"list", cli_list, "clusters|gpus|models|datasets|policies"},
 };
 
