@@ -31,6 +31,7 @@ static const section sections[] = {
     {"core", bench_core},
     {"run", bench_run},
     {"sched", bench_sched},
+    {"scale", bench_scale},
 };
 
 int main(int argc, char **argv)

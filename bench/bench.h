@@ -14,6 +14,7 @@ double bench_iso(int (*fn)(void *arg, FILE *out), void *arg);
 void bench_core(void);
 void bench_run(void);
 void bench_sched(void);
+void bench_scale(void);
 /* Runs scenarios (argv-style, argv[0] ignored) in children and prints the
  * wall time per simulated step of each. */
 void bench_run_scenarios(const char *title, const char *const *const *cases,
