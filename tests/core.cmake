@@ -14,3 +14,18 @@ if(VALGRIND_EXE)
             $<TARGET_FILE:sftsim> collective --op all_reduce --gpus 16 --sizes 1M,64M)
   set_tests_properties(valgrind_collective PROPERTIES LABELS "valgrind;nosan")
 endif()
+
+# Fuzzing the JSON descriptions (cluster, GPU, architecture, calibration),
+# seeded with the built-in files.
+sft_add_fuzz(NAME fuzz_configs
+  SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_configs.c"
+          "${CMAKE_SOURCE_DIR}/sim/base.c" "${CMAKE_SOURCE_DIR}/sim/jsonx.c"
+          "${CMAKE_SOURCE_DIR}/sim/cluster.c" "${CMAKE_SOURCE_DIR}/sim/coll.c"
+          "${CMAKE_SOURCE_DIR}/sim/topo.c" "${CMAKE_SOURCE_DIR}/models/hw/gpu.c"
+          "${CMAKE_SOURCE_DIR}/models/hw/calib.c" "${CMAKE_SOURCE_DIR}/models/arch/arch.c"
+          "${SFT_BUILTIN_C}"
+  LIBS -lcjson -lm
+  DEPENDS "${CMAKE_SOURCE_DIR}/sim/cluster.h" "${CMAKE_SOURCE_DIR}/models/hw/calib.h"
+          "${CMAKE_SOURCE_DIR}/models/arch/arch.h"
+  CORPUS "${CMAKE_SOURCE_DIR}/sim/clusters" "${CMAKE_SOURCE_DIR}/models/hw/gpus"
+         "${CMAKE_SOURCE_DIR}/models/arch/archs" "${CMAKE_SOURCE_DIR}/models/hw/calibration")
