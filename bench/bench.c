@@ -32,6 +32,7 @@ static const section sections[] = {
     {"run", bench_run},
     {"sched", bench_sched},
     {"scale", bench_scale},
+    {"reports", bench_reports},
 };
 
 int main(int argc, char **argv)

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/events.h"
+
 typedef struct iv {
     double a, b;
 } iv;
@@ -52,17 +54,6 @@ static double minus_overlap(const iv *A, int na, const iv *B, int nb, double lo,
     return tot - ov;
 }
 
-typedef struct memev {
-    double t, d;
-} memev;
-
-static int by_t(const void *x, const void *y)
-{
-    const memev *p = x, *q = y;
-    if (p->t != q->t) return p->t < q->t ? -1 : 1;
-    return (p->d > q->d) - (p->d < q->d); /* frees first */
-}
-
 rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in)
 {
     rep_run *s = sft_xcalloc(1, sizeof *s);
@@ -106,8 +97,7 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
     s->gpus = sft_xcalloc((size_t)G, sizeof *s->gpus);
     iv *cv = NULL, *mv = NULL;
     size_t ccap = 0, mcap = 0;
-    memev *mem = NULL;
-    size_t memcap = 0;
+    rep_memev *mem = NULL;
     double best_busy = -1;
     for (int g = 0; g < G; g++) {
         rep_gpu *R = &s->gpus[g];
@@ -135,17 +125,8 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
             }
         }
         nm = merge(mv, nm);
-        for (int sidx = 0; sidx < PROG_NSTREAMS; sidx++) {
-            const prog_op *q = prog_ops(p, g, sidx);
-            const double *qs = r->start[sidx] + r->off[sidx][g];
-            for (int i = 0; i < prog_nops(p, g, sidx); i++) {
-                if (q[i].kind != PK_ALLOC && q[i].kind != PK_FREE) continue;
-                SFT_GROW(mem, memcap, (size_t)nmem + 1);
-                mem[nmem].t = qs[i];
-                mem[nmem++].d = q[i].kind == PK_ALLOC ? q[i].bytes : -q[i].bytes;
-            }
-        }
-        if (nmem > 1) qsort(mem, (size_t)nmem, sizeof *mem, by_t);
+        free(mem);
+        mem = rep_memory_events(p, r, g, &nmem);
         double cur = 0;
         int mi = 0;
         for (int k = 0; k < nsteps; k++) {
@@ -163,7 +144,7 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
             double exposed = minus_overlap(mv, nm, cv, nc, lo, hi);
             double peak = cur;
             while (mi < nmem && mem[mi].t <= hi) {
-                cur += mem[mi++].d;
+                cur += mem[mi++].delta;
                 if (cur > peak) peak = cur;
             }
             R->compute_s += comp;
@@ -182,6 +163,7 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
             R->exposed_comm_s /= nsteps;
             R->idle_s /= nsteps;
         }
+        R->busy_ns = rep_busy_ns(p, r, g);
         double busy = R->compute_s + R->exposed_comm_s;
         if (busy > best_busy) {
             best_busy = busy;
@@ -236,6 +218,7 @@ cJSON *rep_run_json(const rep_run *s)
         cJSON_AddNumberToObject(o, "peak_mem_bytes", R->peak_mem);
         cJSON_AddNumberToObject(o, "host_s", R->host_s);
         cJSON_AddNumberToObject(o, "exposed_comm_s", R->exposed_comm_s);
+        cJSON_AddNumberToObject(o, "busy_ns", (double)R->busy_ns);
         cJSON_AddItemToArray(gp, o);
     }
     const rep_gpu *B = &s->gpus[s->busiest];

@@ -10,6 +10,10 @@
  *   idle_s          window - compute - host - exposed comm: waiting for
  *                   peers (imbalance) or for the data
  *   peak_mem_bytes  highest allocation of the window
+ *   busy_ns         over the whole run (not a mean): integer nanoseconds the
+ *                   compute stream spent in kernels and host work, summed op
+ *                   by op from the times every report uses (events.h), so the
+ *                   timeline's durations add up to it exactly
  * GPU figures in the JSON are means over the simulated steps. MFU = model
  * FLOPs of the step / (step time x GPUs x peak). OOM: a GPU's peak above its
  * usable memory (mem_usable_bytes).
@@ -24,6 +28,7 @@
 
 typedef struct rep_gpu {
     double compute_s, host_s, comm_s, exposed_comm_s, idle_s, peak_mem;
+    int64_t busy_ns;
 } rep_gpu;
 
 typedef struct rep_step {

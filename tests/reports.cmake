@@ -1,0 +1,20 @@
+# Reports (issue 6): the HDF5 timeline, the Chrome trace, the schedule graph,
+# the Gantt chart and the atomic output of --out. The timeline and graph
+# tests re-run scenarios through the CLI library to know what to expect.
+sft_add_test(NAME test_reports_timeline SOURCES test_reports_timeline.c TIMEOUT 300)
+target_link_libraries(test_reports_timeline PRIVATE sftsim_cli)
+sft_add_test(NAME test_reports_trace SOURCES test_reports_trace.c TIMEOUT 300)
+sft_add_test(NAME test_reports_graph SOURCES test_reports_graph.c TIMEOUT 300)
+target_link_libraries(test_reports_graph PRIVATE sftsim_cli)
+sft_add_test(NAME test_reports_files SOURCES test_reports_files.c TIMEOUT 300)
+
+# Valgrind over a comparison writing every report: no invalid access, no
+# definite leak of ours (reports/valgrind.supp lists the libraries').
+if(VALGRIND_EXE)
+  add_test(NAME valgrind_reports
+    COMMAND ${VALGRIND_EXE} -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
+            --suppressions=${CMAKE_SOURCE_DIR}/reports/valgrind.supp
+            $<TARGET_FILE:sftsim> compare --cluster h100x8 --dp 2 --cp 4 --batch 8 --steps 1
+            --out ${CMAKE_CURRENT_BINARY_DIR}/valgrind-reports)
+  set_tests_properties(valgrind_reports PROPERTIES LABELS "valgrind;nosan" TIMEOUT 600)
+endif()
