@@ -8,6 +8,7 @@
  */
 #include "sim/engine.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,10 @@ static void wl_wake(waitlist *w)
     w->n = 0;
 }
 
-static double now(const eng *E) { return sgx_now() - E->t0; }
+/* Seconds since this simulation began, on a nanosecond grid: the SimGrid
+ * clock keeps running across the simulations of one process, and without
+ * the grid the last bits of a time would depend on how many ran before. */
+static double now(const eng *E) { return nearbyint((sgx_now() - E->t0) * 1e9) * 1e-9; }
 
 static void run_collective(eng *E, int id)
 {
@@ -171,47 +175,6 @@ static void stream_main(void *arg)
     A->done = 1;
 }
 
-typedef struct memev {
-    double t;
-    double delta;
-} memev;
-
-static int by_time(const void *a, const void *b)
-{
-    const memev *x = a, *y = b;
-    if (x->t != y->t) return x->t < y->t ? -1 : 1;
-    /* frees first at equal times: a buffer released and another taken at the
-     * same instant do not coexist */
-    return (x->delta > y->delta) - (x->delta < y->delta);
-}
-
-static void peak_memory(const prog *p, eng_result *r)
-{
-    memev *ev = NULL;
-    size_t cap = 0;
-    for (int g = 0; g < r->ngpus; g++) {
-        size_t n = 0;
-        for (int s = 0; s < PROG_NSTREAMS; s++) {
-            const prog_op *ops = prog_ops(p, g, s);
-            int k = prog_nops(p, g, s);
-            for (int i = 0; i < k; i++) {
-                if (ops[i].kind != PK_ALLOC && ops[i].kind != PK_FREE) continue;
-                SFT_GROW(ev, cap, n + 1);
-                ev[n].t = r->start[s][r->off[s][g] + (uint64_t)i];
-                ev[n++].delta = ops[i].kind == PK_ALLOC ? ops[i].bytes : -ops[i].bytes;
-            }
-        }
-        if (n > 1) qsort(ev, n, sizeof *ev, by_time);
-        double cur = 0, peak = 0;
-        for (size_t i = 0; i < n; i++) {
-            cur += ev[i].delta;
-            if (cur > peak) peak = cur;
-        }
-        r->peak_mem[g] = peak;
-    }
-    free(ev);
-}
-
 void eng_result_destroy(eng_result *r)
 {
     if (!r) return;
@@ -222,7 +185,6 @@ void eng_result_destroy(eng_result *r)
     }
     free(r->coll_begin);
     free(r->coll_end);
-    free(r->peak_mem);
     free(r);
 }
 
@@ -252,7 +214,6 @@ sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *
     int nc = prog_ncolls(p), nv = prog_nevents(p);
     r->coll_begin = sft_xcalloc((size_t)nc + 1, sizeof(double));
     r->coll_end = sft_xcalloc((size_t)nc + 1, sizeof(double));
-    r->peak_mem = sft_xcalloc((size_t)ng, sizeof(double));
 
     eng E = {0};
     E.c = c;
@@ -306,7 +267,6 @@ sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *
         eng_result_destroy(r);
         return st;
     }
-    peak_memory(p, r);
     r->wall_s = sft_wall() - w0;
     *out = r;
     return SFT_OK;

@@ -28,7 +28,6 @@ typedef struct eng_result {
     double *end[PROG_NSTREAMS];
     uint64_t *off[PROG_NSTREAMS]; /* ngpus + 1 offsets */
     double *coll_begin, *coll_end; /* per collective instance */
-    double *peak_mem;          /* per GPU, bytes (ALLOC/FREE in time order) */
     uint64_t activities;       /* SimGrid activities this run started */
     uint64_t ops;              /* ops executed */
     double wall_s;             /* host time the simulation took */
