@@ -121,7 +121,12 @@ void h5x_abort(h5x_file *f)
 
 sft_status h5x_group(h5x_file *f, hid_t loc, const char *name, hid_t *out, sft_err *e)
 {
-    *out = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    /* no modification times in object headers: the same content gives the
+     * same bytes (sweeps compare files across runs) */
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    if (gcpl >= 0) H5Pset_obj_track_times(gcpl, 0);
+    *out = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl >= 0 ? gcpl : H5P_DEFAULT, H5P_DEFAULT);
+    if (gcpl >= 0) H5Pclose(gcpl);
     if (*out < 0) {
         char what[300];
         snprintf(what, sizeof what, "cannot create group '%s'", name);
@@ -222,7 +227,7 @@ h5x_table *h5x_table_create(h5x_file *f, hid_t loc, const char *name, const char
     /* the order of the filters is the one h5x_compress applies */
     if (ok)
         ok = H5Pset_chunk(dcpl, 1, &chunk) >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
-             H5Pset_deflate(dcpl, H5X_DEFLATE) >= 0;
+             H5Pset_deflate(dcpl, H5X_DEFLATE) >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0;
     if (ok) ok = (ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) >= 0;
     /* the attributes H5TBmake_table writes, which PyTables keys on */
     if (ok)

@@ -78,6 +78,23 @@ static void schedule_plan(void **state)
             }
     assert_int_equal(count, 256); /* 64 sequences x 4 DP ranks */
     cJSON_Delete(j);
+    /* --out: the plan document and its graph */
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/sched", tu_tmpdir());
+    const char *a2[] = {NULL, "schedule", "--policy", "dacp", "--steps", "1", "--out", dir, NULL};
+    char *out, *err;
+    assert_int_equal(tu_run(a2, &out, &err), 0);
+    free(out);
+    free(err);
+    char path[700];
+    snprintf(path, sizeof path, "%s/schedule.dot", dir);
+    char *dot = tu_slurp(path);
+    assert_non_null(strstr(dot, "digraph"));
+    free(dot);
+    snprintf(path, sizeof path, "%s/schedule.svg", dir);
+    char *svg = tu_slurp(path);
+    assert_non_null(strstr(svg, "<svg"));
+    free(svg);
 }
 
 /* Qwen2.5-0.5B on 2 GPUs (CP 2), ZeRO-2: the memory model's bucket is 29883

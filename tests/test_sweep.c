@@ -47,9 +47,26 @@ static void same_file(const char *a, const char *b, const char *name)
     free(y);
 }
 
+/* Binary files: the same length and bytes. */
+static void same_bytes(const char *a, const char *b, const char *name)
+{
+    char pa[700], pb[700];
+    snprintf(pa, sizeof pa, "%s/%s", a, name);
+    snprintf(pb, sizeof pb, "%s/%s", b, name);
+    char *x = NULL, *y = NULL;
+    size_t nx = 0, ny = 0;
+    sft_err e;
+    if (sft_read_file(pa, &x, &nx, &e) || sft_read_file(pb, &y, &ny, &e))
+        fail_msg("%s: %s", name, e.msg);
+    if (nx != ny || memcmp(x, y, nx) != 0) fail_msg("%s differs between %s and %s", name, a, b);
+    free(x);
+    free(y);
+}
+
 /* A 6-point sweep (CP 2,4,8 x batch 48,96; 2 rows per point) killed with
- * SIGKILL once its first point is on disk, then resumed: sweep.json and
- * sweep.csv equal those of a run that was never interrupted. */
+ * SIGKILL once its first point is on disk, then resumed: every file
+ * (sweep.json, .csv, .h5, .png, .svg) equals that of a run that was never
+ * interrupted. */
 static void kill_and_resume(void **state)
 {
     (void)state;
@@ -88,6 +105,9 @@ static void kill_and_resume(void **state)
     free(err);
     same_file(full, cut, "sweep.json");
     same_file(full, cut, "sweep.csv");
+    same_bytes(full, cut, "sweep.h5");
+    same_bytes(full, cut, "sweep.png");
+    same_bytes(full, cut, "sweep.svg");
 
     /* a different grid in the same directory is refused */
     const char *a3[] = {NULL, "sweep", "--cluster", "h100x8", "--cp", "4,8", "--resume", "--out", cut,

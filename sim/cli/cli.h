@@ -31,6 +31,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) SFT_PRINTF(2, 3);
 sft_status cli_parse_format(const char *v, int allow_csv, cli_format *out, sft_err *e);
 /* Splits a comma list: items point into *buf (a copy, caller frees). */
 int cli_split_list(const char *list, char **buf, const char **items, int max);
+/* "-j" and "-jN" as the long option --jobs (the subcommands parse long
+ * options only); *buf receives what it allocates (caller frees). */
+char *cli_short_jobs(char *arg, char **buf);
 /* Prints a JSON document (takes ownership of j) on stdout followed by a newline. */
 void cli_print_json(cJSON *j);
 

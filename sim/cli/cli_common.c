@@ -45,3 +45,15 @@ void cli_print_json(cJSON *j)
     free(s);
     cJSON_Delete(j);
 }
+
+char *cli_short_jobs(char *arg, char **buf)
+{
+    if (strcmp(arg, "-j") == 0) return "--jobs";
+    if (strncmp(arg, "-j", 2) == 0 && arg[2] >= '0' && arg[2] <= '9') {
+        size_t n = strlen(arg) + 8;
+        *buf = sft_xmalloc(n);
+        snprintf(*buf, n, "--jobs=%s", arg + 2);
+        return *buf;
+    }
+    return arg;
+}

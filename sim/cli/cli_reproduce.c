@@ -98,11 +98,14 @@ int cli_reproduce(int argc, char **argv)
     char **av = sft_xcalloc((size_t)argc, sizeof *av);
     int ac = 0;
     av[ac++] = argv[0];
-    for (int i = 2; i < argc; i++) av[ac++] = strcmp(argv[i], "-j") == 0 ? "--jobs" : argv[i];
+    char **jbuf = sft_xcalloc((size_t)argc, sizeof *jbuf);
+    for (int i = 2; i < argc; i++) av[ac++] = cli_short_jobs(argv[i], &jbuf[i]);
     scen_opts o;
     sft_err e = {0};
     int rc = scen_parse(ac, av, "reproduce", &o, extra, &x, help, &e);
     free(av);
+    for (int i = 0; i < argc; i++) free(jbuf[i]);
+    free(jbuf);
     if (rc < 0) return 0;
     if (rc) return cli_report(&e);
     for (int i = 0; i < SO_NOPTS; i++)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "models/sched/estimate.h"
+#include "sim/cli/report_out.h"
 #include "sim/cli/scenario.h"
 
 static void help(void)
@@ -14,7 +15,8 @@ static void help(void)
            "Schedules the scenario's steps with the policy and prints the plan: for each\n"
            "DP rank its micro-batches, each sequence (id:length) on its CP rank or\n"
            "distributed over the CP group, and the estimated micro-batch time (the\n"
-           "schedulers' cost model). --format json prints it as one document.\n\n");
+           "schedulers' cost model). --format json prints it as one document; --out DIR\n"
+           "writes it as summary.json with the graph of step 0 (schedule.dot, .svg).\n\n");
     scen_help();
 }
 
@@ -97,12 +99,13 @@ int cli_schedule(int argc, char **argv)
         }
         cJSON_AddItemToArray(steps, st);
     }
-    if (o.fmt == CLI_JSON)
+    sft_status st = o.out ? rout_schedule(o.out, &s, s.policy, r, j, &e) : SFT_OK;
+    if (o.fmt == CLI_JSON && !st)
         cli_print_json(j);
     else
         cJSON_Delete(j);
     est_destroy(es);
     scen_result_destroy(r);
     scen_release(&s);
-    return 0;
+    return st ? cli_report(&e) : 0;
 }

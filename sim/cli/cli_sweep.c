@@ -227,12 +227,15 @@ int cli_sweep(int argc, char **argv)
     x.jobs = ncpu > 0 ? ncpu : 1;
     /* -j N is the short form of --jobs N */
     char **av = sft_xcalloc((size_t)argc + 1, sizeof *av);
-    for (int i = 0; i < argc; i++) av[i] = strcmp(argv[i], "-j") == 0 ? "--jobs" : argv[i];
+    char **jbuf = sft_xcalloc((size_t)argc + 1, sizeof *jbuf);
+    for (int i = 0; i < argc; i++) av[i] = cli_short_jobs(argv[i], &jbuf[i]);
     pool_mpi_init(&argc, &argv);
     scen_opts o;
     sft_err e = {0};
     int rc = scen_parse(argc, av, "sweep", &o, extra, &x, help, &e);
     free(av);
+    for (int i = 0; i < argc; i++) free(jbuf[i]);
+    free(jbuf);
     if (rc < 0) {
         pool_mpi_finalize();
         return 0;

@@ -93,3 +93,25 @@ sft_status rout_compare(const char *dir, const scenario *s, const char *const *p
     free(src);
     return st;
 }
+
+sft_status rout_schedule(const char *dir, const scenario *s, const char *policy,
+                         const scen_result *r, const cJSON *summary, sft_err *e)
+{
+    rep_src src = {0};
+    src.policy = policy;
+    src.plans = (const plan *const *)r->plans;
+    src.nplans = r->nplans;
+    src.dp = s->dp;
+    src.cp = s->cp;
+    sft_status st = sft_mkdir(dir, e);
+    if (st) return st;
+    char path[4096], path2[4096];
+    if ((st = join(path, sizeof path, dir, "summary.json", e))) return st;
+    char *text = cJSON_Print(summary);
+    st = sft_write_file(path, text, strlen(text), e);
+    cJSON_free(text);
+    if (!st && !(st = join(path, sizeof path, dir, "schedule.dot", e)) &&
+        !(st = join(path2, sizeof path2, dir, "schedule.svg", e)))
+        st = rep_graph_write(path, path2, &src, ROUT_STEP, e);
+    return st;
+}

@@ -31,4 +31,9 @@ sft_status rout_run(const char *dir, const scenario *s, const char *policy, cons
 sft_status rout_compare(const char *dir, const scenario *s, const char *const *policies, int n,
                         scen_result *const *res, const cJSON *summary, sft_err *e);
 
+/* schedule: summary.json (the plan document) and schedule.dot / .svg of step
+ * ROUT_STEP's plan. r needs only its plans; everything borrowed. */
+sft_status rout_schedule(const char *dir, const scenario *s, const char *policy,
+                         const scen_result *r, const cJSON *summary, sft_err *e);
+
 #endif

@@ -4,8 +4,12 @@
  * give equal bytes. */
 #include "sim/cli/sweep_out.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "reports/h5x.h"
+#include "reports/sweepplot.h"
 
 static const char *const result_cols[] = {"policy",
                                           "status",
@@ -65,6 +69,91 @@ static sft_status write_csv(const char *path, const cJSON *pts, const char *cons
     return sft_ofile_commit(of, e);
 }
 
+/* sweep.h5: one table /sweep, the CSV's columns (swept options as strings,
+ * a missing speedup as NaN). */
+#define H5_OPT_LEN 64
+#define H5_REASON_LEN 256
+
+static void put_str(char *dst, size_t n, const cJSON *v)
+{
+    char tmp[64];
+    const char *s = "";
+    if (cJSON_IsString(v))
+        s = v->valuestring;
+    else if (cJSON_IsNumber(v)) {
+        snprintf(tmp, sizeof tmp, "%.9g", v->valuedouble);
+        s = tmp;
+    }
+    snprintf(dst, n, "%s", s);
+}
+
+static double put_num(const cJSON *v) { return cJSON_IsNumber(v) ? v->valuedouble : NAN; }
+
+static sft_status write_h5(const char *path, const cJSON *pts, const char *const *swept, int ns,
+                          sft_err *e)
+{
+    enum { NFIXED = 11 };
+    h5x_col cols[NFIXED + 32];
+    size_t off = 0;
+    int nc = 0;
+    cols[nc++] = (h5x_col){"point", H5X_I32, off, 0};
+    off += 4;
+    for (int k = 0; k < ns && k < 32; k++) {
+        cols[nc++] = (h5x_col){swept[k], H5X_STR, off, H5_OPT_LEN};
+        off += H5_OPT_LEN;
+    }
+    size_t o_pol = off, o_st = off + 32, o_t = o_st + 16;
+    cols[nc++] = (h5x_col){"policy", H5X_STR, o_pol, 32};
+    cols[nc++] = (h5x_col){"status", H5X_STR, o_st, 16};
+    static const char *const nums[] = {"mean_step_time_s", "speedup_vs_deepspeed", "mfu",
+                                       "peak_mem_bytes_min", "peak_mem_bytes_max", "bucket"};
+    for (int k = 0; k < 6; k++) cols[nc++] = (h5x_col){nums[k], H5X_F64, o_t + 8 * (size_t)k, 0};
+    size_t o_oom = o_t + 48, o_reason = o_oom + 1;
+    cols[nc++] = (h5x_col){"oom", H5X_U8, o_oom, 0};
+    cols[nc++] = (h5x_col){"reason", H5X_STR, o_reason, H5_REASON_LEN};
+    size_t rowsize = o_reason + H5_REASON_LEN;
+    int n = cJSON_GetArraySize(pts);
+    unsigned char *rows = sft_xcalloc((size_t)n + 1, rowsize);
+    int i = 0;
+    for (const cJSON *r = pts->child; r; r = r->next, i++) {
+        unsigned char *row = rows + (size_t)i * rowsize;
+        int32_t p = (int32_t)put_num(cJSON_GetObjectItem(r, "point"));
+        memcpy(row, &p, 4);
+        for (int k = 0; k < ns && k < 32; k++)
+            put_str((char *)row + cols[1 + k].offset, H5_OPT_LEN, cJSON_GetObjectItem(r, swept[k]));
+        put_str((char *)row + o_pol, 32, cJSON_GetObjectItem(r, "policy"));
+        put_str((char *)row + o_st, 16, cJSON_GetObjectItem(r, "status"));
+        for (int k = 0; k < 6; k++) {
+            double v = put_num(cJSON_GetObjectItem(r, nums[k]));
+            memcpy(row + o_t + 8 * (size_t)k, &v, 8);
+        }
+        row[o_oom] = (unsigned char)cJSON_IsTrue(cJSON_GetObjectItem(r, "oom"));
+        put_str((char *)row + o_reason, H5_REASON_LEN, cJSON_GetObjectItem(r, "reason"));
+    }
+    sft_status st = SFT_OK;
+    h5x_file *f = h5x_create(path, e);
+    if (!f) {
+        free(rows);
+        return e->status;
+    }
+    h5x_table *t = h5x_table_create(f, h5x_root(f), "sweep", "sftsim sweep: one row per point "
+                                    "and policy", cols, nc, rowsize, 1024, e);
+    if (!t) st = e->status;
+    if (!st && n) st = h5x_table_append(t, rows, (size_t)n, e);
+    if (t) {
+        sft_status cst = h5x_table_close(t, e);
+        if (!st) st = cst;
+    }
+    if (!st) st = h5x_attr_int(f, h5x_root(f), "schema", 1, e);
+    if (!st) st = h5x_attr_str(f, h5x_root(f), "units", "times in s, memory in bytes", e);
+    if (st)
+        h5x_abort(f);
+    else
+        st = h5x_commit(f, e);
+    free(rows);
+    return st;
+}
+
 sft_status sweep_write(const char *dir, const cJSON *doc, const char *const *swept, int nswept,
                        sft_err *e)
 {
@@ -74,6 +163,13 @@ sft_status sweep_write(const char *dir, const cJSON *doc, const char *const *swe
     sft_status st = sft_write_file(path, text, strlen(text), e);
     free(text);
     if (st) return st;
+    const cJSON *pts = cJSON_GetObjectItem(doc, "points");
     snprintf(path, sizeof path, "%s/sweep.csv", dir);
-    return write_csv(path, cJSON_GetObjectItem(doc, "points"), swept, nswept, e);
+    if ((st = write_csv(path, pts, swept, nswept, e))) return st;
+    snprintf(path, sizeof path, "%s/sweep.h5", dir);
+    if ((st = write_h5(path, pts, swept, nswept, e))) return st;
+    char png[4096], svg[4096];
+    snprintf(png, sizeof png, "%s/sweep.png", dir);
+    snprintf(svg, sizeof svg, "%s/sweep.svg", dir);
+    return rep_sweep_plot(png, svg, pts, swept, nswept, e);
 }
