@@ -22,8 +22,7 @@ static int child(void *arg, FILE *out)
     scen_opts o;
     scenario s;
     sft_err e;
-    if (scen_parse(argc, argv, "bench", &o, NULL, NULL, NULL, &e) ||
-        scen_resolve(&o, &s, &e)) {
+    if (scen_parse(argc, argv, "bench", &o, NULL, NULL, NULL, &e) || scen_resolve(&o, &s, &e)) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
     }
@@ -41,8 +40,8 @@ static int child(void *arg, FILE *out)
     return 0;
 }
 
-void bench_run_scenarios(const char *title, const char *const *const *cases, const char *const *names,
-                         int n)
+void bench_run_scenarios(const char *title, const char *const *const *cases,
+                         const char *const *names, int n)
 {
     printf("== %s ==\n", title);
     for (int i = 0; i < n; i++) {

@@ -33,8 +33,8 @@ static int scenario_child(void *arg, FILE *out)
     const job *j = arg;
     char gpus[32];
     snprintf(gpus, sizeof gpus, "%ld", j->gpus);
-    char *argv[] = {"bench", "--gpus", gpus, "--steps", "2", "--granularity",
-                    j->layer ? "layer" : "op", NULL};
+    char *argv[] = {
+        "bench", "--gpus", gpus, "--steps", "2", "--granularity", j->layer ? "layer" : "op", NULL};
     scen_opts o;
     scenario s;
     sft_err e;
@@ -118,10 +118,12 @@ void bench_scale(void)
             if (!iso_run(bare_child, &j, &out, NULL, &code, &e) && !code)
                 if (sscanf(out, "%lf %llu", &bwall, &bev) != 2) bwall = -1;
             free(out);
-            double per = ev ? 1e9 * eng / (double)ev : 0, bper = bev ? 1e9 * bwall / (double)bev : 0;
+            double per = ev ? 1e9 * eng / (double)ev : 0,
+                   bper = bev ? 1e9 * bwall / (double)bev : 0;
             printf("%6ld %6s %12.1f %10.1f %10llu %12.0f %12.0f %9.2fx\n", j.gpus,
-                   layer ? "layer" : "op", 1e3 * wall / steps, rss / 1024.0, ev / (unsigned long long)steps,
-                   eng > 0 ? (double)ev / eng : 0, per, bper > 0 ? per / bper : 0);
+                   layer ? "layer" : "op", 1e3 * wall / steps, rss / 1024.0,
+                   ev / (unsigned long long)steps, eng > 0 ? (double)ev / eng : 0, per,
+                   bper > 0 ? per / bper : 0);
         }
     }
     printf("targets: 32 GPUs <= 50 ms/step; 1024 GPUs layer <= 2000 ms/step and <= 2048 MB; "

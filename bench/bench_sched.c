@@ -51,7 +51,8 @@ void bench_sched(void)
                 sched_in in = {&a, c, &cl, dp, cp, 13312, 1, 1, 10, 0, 2, 0.002};
                 plan *pl = NULL;
                 double t0 = sft_wall();
-                if (sched_run(pols[p], &in, b.s, b.n, &pl, &e)) printf("%s failed: %s\n", pols[p], e.msg);
+                if (sched_run(pols[p], &in, b.s, b.n, &pl, &e))
+                    printf("%s failed: %s\n", pols[p], e.msg);
                 t[r] = sft_wall() - t0;
                 plan_destroy(pl);
                 trace_src_destroy(src);

@@ -16,7 +16,7 @@
 #include "models/memory.h"
 #include "sim/coll.h"
 
-#define BUCKET_ELEMS 5e8 /* DeepSpeed's reduce_bucket_size / allgather_bucket_size */
+#define BUCKET_ELEMS 5e8  /* DeepSpeed's reduce_bucket_size / allgather_bucket_size */
 #define ADAM_BYTES   30.0 /* per parameter: read fp32 p, m, v, grad; write p, m, v, bf16 p */
 #define MAXOPS       32
 
@@ -33,8 +33,8 @@ typedef struct gpu_mb {
 
 typedef struct step_ids {
     int rounds, nbuckets;
-    int *rs;      /* zero 2: rounds x nbuckets reduce-scatters */
-    int *fin;     /* zero 0/1: nbuckets final reductions */
+    int *rs;                    /* zero 2: rounds x nbuckets reduce-scatters */
+    int *fin;                   /* zero 0/1: nbuckets final reductions */
     int *ag_fwd, *ag_bwd, *rs3; /* zero 3: rounds x layers */
     int ag_params;              /* zero 1/2: parameter all-gather, -1 otherwise */
 } step_ids;
@@ -60,9 +60,9 @@ struct bld {
     int nbuckets;
     int *ready_ev; /* per GPU: event the next step's forward waits for, or -1 */
     int started;
-    gpu_mb *gm;       /* cp entries, reused */
-    int kv_ev[64];    /* K/V all-gather issued for the next attention: its events */
-    double kv_bytes;  /* and its size, 0 when none is pending */
+    gpu_mb *gm;      /* cp entries, reused */
+    int kv_ev[64];   /* K/V all-gather issued for the next attention: its events */
+    double kv_bytes; /* and its size, 0 when none is pending */
 };
 
 const char *bld_cp_impl_name(int impl)
@@ -73,8 +73,8 @@ const char *bld_cp_impl_name(int impl)
 
 const char *bld_cat_name(int cat)
 {
-    static const char *const n[BLD_NCATS] = {"gemm",  "attention", "elementwise", "host",
-                                             "optimizer", "cp_comm", "grad_comm", "sync"};
+    static const char *const n[BLD_NCATS] = {"gemm",      "attention", "elementwise", "host",
+                                             "optimizer", "cp_comm",   "grad_comm",   "sync"};
     return cat >= 0 && cat < BLD_NCATS ? n[cat] : "?";
 }
 
@@ -182,7 +182,10 @@ void bld_destroy(bld *b)
     free(b);
 }
 
-double bld_model_flops(const bld *b) { return b->flops; }
+double bld_model_flops(const bld *b)
+{
+    return b->flops;
+}
 
 /* ---- emission primitives ------------------------------------------------ */
 
@@ -494,8 +497,7 @@ static void grad_bucket(bld *b, int d, int id, const ctx *x)
     }
 }
 
-static void round_mb(bld *b, int d, const plan_mb *mb, int r, int last, const step_ids *S,
-                     int step)
+static void round_mb(bld *b, int d, const plan_mb *mb, int r, int last, const step_ids *S, int step)
 {
     const arch *a = b->a;
     int N = b->cp, L = a->layers;
@@ -596,8 +598,8 @@ sft_status bld_step(bld *b, const plan *pl, int step, sft_err *e)
     } else if (z < 2) {
         S.fin = sft_xmalloc((size_t)S.nbuckets * sizeof *S.fin);
         for (int k = 0; k < S.nbuckets; k++)
-            S.fin[k] = prog_coll(b->p, z == 0 ? COLL_ALL_REDUCE : COLL_REDUCE_SCATTER,
-                                 b->grp_world, b->bucket_bytes[k], 0);
+            S.fin[k] = prog_coll(b->p, z == 0 ? COLL_ALL_REDUCE : COLL_REDUCE_SCATTER, b->grp_world,
+                                 b->bucket_bytes[k], 0);
     } else {
         size_t n = (size_t)(S.rounds * L + 1);
         S.ag_fwd = sft_xmalloc(n * sizeof(int));

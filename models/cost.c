@@ -7,7 +7,7 @@
 
 struct cost {
     hw_gpu gpu;
-    cal *table; /* may be NULL: roofline only */
+    cal *table;   /* may be NULL: roofline only */
     double scale; /* table device peak / this GPU's peak */
     char name[64];
 };
@@ -43,8 +43,14 @@ void cost_destroy(cost *c)
     free(c);
 }
 
-const char *cost_calibration(const cost *c) { return c->name; }
-const hw_gpu *cost_gpu(const cost *c) { return &c->gpu; }
+const char *cost_calibration(const cost *c)
+{
+    return c->name;
+}
+const hw_gpu *cost_gpu(const cost *c)
+{
+    return &c->gpu;
+}
 
 double cost_mem(const cost *c, double bytes)
 {
@@ -89,9 +95,13 @@ double cost_op(const cost *c, const arch *a, const arch_op *op, double T, const 
 {
     double m, n, k;
     switch (op->kind) {
-    case AOP_GEMM: arch_gemm_dims(op, T, &m, &n, &k); return T > 0 ? cost_gemm(c, m, n, k) : 0;
-    case AOP_MEM: return T > 0 ? cost_mem(c, op->bytes_per_token * T) : 0;
-    case AOP_ATTN: return nseq > 0 ? cost_attn(c, a, strstr(op->name, "bwd") != NULL, 1, s, nseq) : 0;
+    case AOP_GEMM:
+        arch_gemm_dims(op, T, &m, &n, &k);
+        return T > 0 ? cost_gemm(c, m, n, k) : 0;
+    case AOP_MEM:
+        return T > 0 ? cost_mem(c, op->bytes_per_token * T) : 0;
+    case AOP_ATTN:
+        return nseq > 0 ? cost_attn(c, a, strstr(op->name, "bwd") != NULL, 1, s, nseq) : 0;
     }
     return 0;
 }
@@ -100,8 +110,11 @@ double cost_op_flops(const arch *a, const arch_op *op, double T, const cost_seq 
 {
     double m, n, k, fl = 0;
     switch (op->kind) {
-    case AOP_GEMM: arch_gemm_dims(op, T, &m, &n, &k); return 2 * m * n * k;
-    case AOP_MEM: return 0;
+    case AOP_GEMM:
+        arch_gemm_dims(op, T, &m, &n, &k);
+        return 2 * m * n * k;
+    case AOP_MEM:
+        return 0;
     case AOP_ATTN:
         for (int i = 0; i < nseq; i++)
             fl += cal_attn_flops(strstr(op->name, "bwd") != NULL, 1, a->head_dim, a->heads, s[i].q,

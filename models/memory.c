@@ -20,10 +20,18 @@ double mem_static_bytes(const arch *a, int zero, int world)
     double P = arch_params(a), W = world > 0 ? world : 1;
     double s;
     switch (zero) {
-    case 0: s = 16 * P; break;
-    case 1: s = 4 * P + 12 * P / W; break;
-    case 2: s = 2 * P + 14 * P / W; break;
-    default: s = 16 * P / W; break;
+    case 0:
+        s = 16 * P;
+        break;
+    case 1:
+        s = 4 * P + 12 * P / W;
+        break;
+    case 2:
+        s = 2 * P + 14 * P / W;
+        break;
+    default:
+        s = 16 * P / W;
+        break;
     }
     return s + (zero > 0 ? MEM_ZERO_BUCKETS : 0);
 }

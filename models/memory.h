@@ -20,9 +20,9 @@
 #include "models/arch/arch.h"
 #include "models/hw/gpu.h"
 
-#define MEM_CONTEXT_BYTES  3.0e9 /* CUDA context + cuBLAS workspace + NCCL buffers */
-#define MEM_FRAGMENTATION  0.10  /* share of device memory lost to the allocator */
-#define MEM_ZERO_BUCKETS   2.0e9 /* reduce + all-gather buckets, 5e8 bf16 elements each */
+#define MEM_CONTEXT_BYTES 3.0e9 /* CUDA context + cuBLAS workspace + NCCL buffers */
+#define MEM_FRAGMENTATION 0.10  /* share of device memory lost to the allocator */
+#define MEM_ZERO_BUCKETS  2.0e9 /* reduce + all-gather buckets, 5e8 bf16 elements each */
 
 double mem_static_bytes(const arch *a, int zero, int world);
 /* Activation bytes per token on one GPU (all layers + logits). */

@@ -41,10 +41,10 @@ typedef struct rep_step {
 typedef struct rep_run {
     int ngpus, nsteps;
     rep_step *steps;
-    rep_gpu *gpus;  /* means over steps */
+    rep_gpu *gpus; /* means over steps */
     double mean_step_s, mfu;
     int oom;
-    int busiest;    /* GPU with the most compute + exposed communication */
+    int busiest;     /* GPU with the most compute + exposed communication */
     double launch_s; /* the busiest GPU's kernel launch gaps per step */
     double mean_idle_s;
     uint64_t sim_events;
@@ -52,9 +52,9 @@ typedef struct rep_run {
 } rep_run;
 
 typedef struct rep_inputs {
-    double peak_flops;   /* per GPU */
-    double usable_mem;   /* per GPU */
-    double launch_s;     /* per kernel */
+    double peak_flops;       /* per GPU */
+    double usable_mem;       /* per GPU */
+    double launch_s;         /* per kernel */
     const int *microbatches; /* per step (the plan's rounds) */
 } rep_inputs;
 

@@ -172,8 +172,14 @@ sft_ofile *sft_ofile_open(const char *path, sft_err *e)
     return f;
 }
 
-FILE *sft_ofile_fp(sft_ofile *f) { return f->fp; }
-const char *sft_ofile_tmpname(const sft_ofile *f) { return f->tmp; }
+FILE *sft_ofile_fp(sft_ofile *f)
+{
+    return f->fp;
+}
+const char *sft_ofile_tmpname(const sft_ofile *f)
+{
+    return f->tmp;
+}
 
 static void ofile_free(sft_ofile *f)
 {
@@ -302,11 +308,28 @@ double sft_parse_bytes(const char *s)
     if (errno || end == s || !isfinite(v) || v < 0) return -1;
     double m = 1;
     switch (*end) {
-    case 'k': case 'K': m = 1024.0; end++; break;
-    case 'm': case 'M': m = 1048576.0; end++; break;
-    case 'g': case 'G': m = 1073741824.0; end++; break;
-    case 't': case 'T': m = 1099511627776.0; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        m = 1024.0;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        m = 1048576.0;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        m = 1073741824.0;
+        end++;
+        break;
+    case 't':
+    case 'T':
+        m = 1099511627776.0;
+        end++;
+        break;
+    default:
+        break;
     }
     if (*end == 'B' || *end == 'b') end++;
     if (*end) return -1;

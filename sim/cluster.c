@@ -6,10 +6,10 @@
 
 #include "sim/jsonx.h"
 
-static const char *const top_keys[] = {"schema",      "name",   "description", "notes",
-                                       "nodes",       "gpus_per_node", "gpu", "nvlink",
-                                       "nic",         "fabric", "collectives",
-                                       "comm_compute_slowdown", NULL};
+static const char *const top_keys[] = {
+    "schema", "name",   "description", "notes",  "nodes",       "gpus_per_node",
+    "gpu",    "nvlink", "nic",         "fabric", "collectives", "comm_compute_slowdown",
+    NULL};
 static const char *const link_keys[] = {"bandwidth_gbps", "latency_us", "notes", NULL};
 static const char *const fabric_keys[] = {"nodes_per_leaf", "oversubscription", "latency_us",
                                           "notes", NULL};
@@ -182,8 +182,7 @@ sft_status clu_parse(const char *text, const char *origin, clu_desc *cl, sft_err
     }
     if ((st = jx_num(&c, j, "comm_compute_slowdown", JX_NONNEG, &cl->comm_slowdown))) goto out;
     if (cl->comm_slowdown >= 1) {
-        st = jx_fail(&c, "comm_compute_slowdown", "must be in [0, 1) (got %g)",
-                     cl->comm_slowdown);
+        st = jx_fail(&c, "comm_compute_slowdown", "must be in [0, 1) (got %g)", cl->comm_slowdown);
         goto out;
     }
 out:
@@ -204,8 +203,7 @@ sft_status clu_load(const char *name_or_file, clu_desc *out, sft_err *e)
 
 sft_status clu_scale(clu_desc *c, long gpus, sft_err *e)
 {
-    if (gpus < 1)
-        return sft_errf(e, SFT_EINPUT, "--gpus %ld: must be at least 1", gpus);
+    if (gpus < 1) return sft_errf(e, SFT_EINPUT, "--gpus %ld: must be at least 1", gpus);
     if (gpus > 131072)
         return sft_errf(e, SFT_EINPUT, "--gpus %ld: at most 131072 GPUs are supported", gpus);
     if (gpus <= c->gpus_per_node) {
@@ -222,8 +220,7 @@ sft_status clu_scale(clu_desc *c, long gpus, sft_err *e)
     return SFT_OK;
 }
 
-void clu_coll_params(const clu_desc *c, int op, int link, double bytes, double *alpha,
-                     double *eff)
+void clu_coll_params(const clu_desc *c, int op, int link, double bytes, double *alpha, double *eff)
 {
     *alpha = c->alpha[link];
     *eff = c->eff[link];

@@ -59,11 +59,16 @@ sft_status clu_parse(const char *text, const char *origin, clu_desc *out, sft_er
 /* Rescales to `gpus` GPUs: whole nodes when gpus > gpus_per_node, else one
  * node holding `gpus` GPUs. Errors (EINPUT) name the cluster and the count. */
 sft_status clu_scale(clu_desc *c, long gpus, sft_err *e);
-static inline int clu_ngpus(const clu_desc *c) { return c->nodes * c->gpus_per_node; }
-static inline int clu_node_of(const clu_desc *c, int gpu) { return gpu / c->gpus_per_node; }
+static inline int clu_ngpus(const clu_desc *c)
+{
+    return c->nodes * c->gpus_per_node;
+}
+static inline int clu_node_of(const clu_desc *c, int gpu)
+{
+    return gpu / c->gpus_per_node;
+}
 /* Step latency and efficiency for op over link class with a message of bytes. */
-void clu_coll_params(const clu_desc *c, int op, int link, double bytes, double *alpha,
-                     double *eff);
+void clu_coll_params(const clu_desc *c, int op, int link, double bytes, double *alpha, double *eff);
 /* The cluster as a JSON object (for the scenario record). Creates the object. */
 cJSON *clu_to_json(const clu_desc *c);
 

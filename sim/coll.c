@@ -21,9 +21,9 @@ int coll_op_parse(const char *name)
     static const struct {
         const char *alias;
         int op;
-    } alias[] = {{"allgather", COLL_ALL_GATHER},  {"reducescatter", COLL_REDUCE_SCATTER},
-                 {"allreduce", COLL_ALL_REDUCE},  {"alltoall", COLL_ALL_TO_ALL},
-                 {"bcast", COLL_BROADCAST},       {"send_recv", COLL_SENDRECV},
+    } alias[] = {{"allgather", COLL_ALL_GATHER}, {"reducescatter", COLL_REDUCE_SCATTER},
+                 {"allreduce", COLL_ALL_REDUCE}, {"alltoall", COLL_ALL_TO_ALL},
+                 {"bcast", COLL_BROADCAST},      {"send_recv", COLL_SENDRECV},
                  {"p2p", COLL_SENDRECV}};
     for (int i = 0; i < COLL_NOPS; i++)
         if (strcmp(name, op_names[i]) == 0) return i;
@@ -35,11 +35,14 @@ int coll_op_parse(const char *name)
 double coll_busbw_factor(int op, int n)
 {
     switch (op) {
-    case COLL_ALL_REDUCE: return 2.0 * (n - 1) / n;
+    case COLL_ALL_REDUCE:
+        return 2.0 * (n - 1) / n;
     case COLL_ALL_GATHER:
     case COLL_REDUCE_SCATTER:
-    case COLL_ALL_TO_ALL: return (double)(n - 1) / n;
-    default: return 1.0;
+    case COLL_ALL_TO_ALL:
+        return (double)(n - 1) / n;
+    default:
+        return 1.0;
     }
 }
 
@@ -111,7 +114,8 @@ static void flat(const clu_desc *c, int op, const int *g, int n, double S, int r
                 add_flow(p, g[i], d, S / n / e2);
             }
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -135,7 +139,10 @@ static int regular(const clu_desc *c, const int *grp, int n, int *mat, int *m_ou
             int gpu = nodes[k] * gpn + l, in = 0;
             for (int i = 0; i < n; i++) in |= grp[i] == gpu;
             if (in) {
-                if (cnt >= g) { ok = 0; break; }
+                if (cnt >= g) {
+                    ok = 0;
+                    break;
+                }
                 mat[k * g + cnt++] = gpu;
             }
         }
@@ -148,8 +155,7 @@ static int regular(const clu_desc *c, const int *grp, int n, int *mat, int *m_ou
     return ok ? g : 0;
 }
 
-void coll_build(const clu_desc *c, int op, const int *grp, int n, double S, int root,
-                coll_plan *p)
+void coll_build(const clu_desc *c, int op, const int *grp, int n, double S, int root, coll_plan *p)
 {
     p->nphases = 0;
     p->nflows = 0;
@@ -202,8 +208,7 @@ void coll_build(const clu_desc *c, int op, const int *grp, int n, double S, int 
             for (int k = 0; k < m; k++) ring(p, mat + k * g, g, 1, (g - 1) * S / g / ev, 0, 0);
         }
         new_phase(p, 2 * (m - 1) * an);
-        for (int j = 0; j < g; j++)
-            ring(p, mat + j, m, g, 2.0 * (m - 1) / m * (S / g) / en, 0, 0);
+        for (int j = 0; j < g; j++) ring(p, mat + j, m, g, 2.0 * (m - 1) / m * (S / g) / en, 0, 0);
         if (g > 1) {
             new_phase(p, (g - 1) * av);
             for (int k = 0; k < m; k++) ring(p, mat + k * g, g, 1, (g - 1) * S / g / ev, 0, 0);
@@ -224,7 +229,8 @@ void coll_build(const clu_desc *c, int op, const int *grp, int n, double S, int 
         }
         break;
     }
-    default: break;
+    default:
+        break;
     }
     free(mat);
 }

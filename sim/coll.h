@@ -56,7 +56,7 @@ typedef struct coll_flow {
 } coll_flow;
 
 typedef struct coll_phase {
-    double latency_s; /* before the flows start */
+    double latency_s;  /* before the flows start */
     int first, nflows; /* slice of coll_plan.flows */
 } coll_phase;
 

@@ -17,7 +17,8 @@ sft_status collsim_run(const clu_desc *c, int op, int n, const double *sizes, in
     prog *p = prog_create(n);
     int *g = sft_xmalloc((size_t)n * sizeof *g);
     for (int i = 0; i < n; i++) g[i] = i;
-    if (op == COLL_SENDRECV) g[1] = n - 1; /* first to last GPU: across nodes when n spans several */
+    if (op == COLL_SENDRECV)
+        g[1] = n - 1; /* first to last GPU: across nodes when n spans several */
     int grp = prog_group(p, g, op == COLL_SENDRECV ? 2 : n);
     int name = prog_intern(p, coll_op_name(op));
     int *ids = sft_xmalloc((size_t)nsizes * sizeof *ids);

@@ -68,7 +68,10 @@ static void wl_wake(waitlist *w)
 /* Seconds since this simulation began, on a nanosecond grid: the SimGrid
  * clock keeps running across the simulations of one process, and without
  * the grid the last bits of a time would depend on how many ran before. */
-static double now(const eng *E) { return nearbyint((sgx_now() - E->t0) * 1e9) * 1e-9; }
+static double now(const eng *E)
+{
+    return nearbyint((sgx_now() - E->t0) * 1e9) * 1e-9;
+}
 
 static void run_collective(eng *E, int id)
 {
@@ -167,7 +170,8 @@ static void stream_main(void *arg)
             en[i] = now(E);
             break;
         }
-        case PK_NKINDS: break;
+        case PK_NKINDS:
+            break;
         }
         i++;
     }
@@ -247,8 +251,7 @@ sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *
             const prog_op *o = &prog_ops(p, A->gpu, A->stream)[A->at];
             st = sft_errf(e, SFT_EINTERNAL,
                           "deadlock: gpu %d stream %d blocked at op %d (%s, kind %d, ref %d)",
-                          A->gpu, A->stream, A->at,
-                          prog_string(p, o->name), o->kind, o->ref);
+                          A->gpu, A->stream, A->at, prog_string(p, o->name), o->kind, o->ref);
         }
     }
     double mk = 0;

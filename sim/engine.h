@@ -23,14 +23,14 @@
 
 typedef struct eng_result {
     int ngpus;
-    double makespan;           /* seconds: the last op's end */
+    double makespan;              /* seconds: the last op's end */
     double *start[PROG_NSTREAMS]; /* start[s][off[g] + i] for op i of GPU g's stream s */
     double *end[PROG_NSTREAMS];
-    uint64_t *off[PROG_NSTREAMS]; /* ngpus + 1 offsets */
+    uint64_t *off[PROG_NSTREAMS];  /* ngpus + 1 offsets */
     double *coll_begin, *coll_end; /* per collective instance */
-    uint64_t activities;       /* SimGrid activities this run started */
-    uint64_t ops;              /* ops executed */
-    double wall_s;             /* host time the simulation took */
+    uint64_t activities;           /* SimGrid activities this run started */
+    uint64_t ops;                  /* ops executed */
+    double wall_s;                 /* host time the simulation took */
 } eng_result;
 
 /* Runs p on cluster c (the platform is built on first use; a second, different

@@ -46,7 +46,8 @@ sft_status iso_run(int (*fn)(void *arg, FILE *out), void *arg, char **out, size_
     buf[n] = '\0';
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) continue;
-    *code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    *code = WIFEXITED(status) ? WEXITSTATUS(status)
+                              : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     *out = buf;
     if (len) *len = n;
     return SFT_OK;

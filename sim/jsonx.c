@@ -73,8 +73,7 @@ sft_status jx_fail(const jx_ctx *c, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (field[0])
-        return sft_errf(c->err, SFT_EINPUT, "%s: field '%s': %s", c->file, field, msg);
+    if (field[0]) return sft_errf(c->err, SFT_EINPUT, "%s: field '%s': %s", c->file, field, msg);
     return sft_errf(c->err, SFT_EINPUT, "%s: %s", c->file, msg);
 }
 
@@ -137,8 +136,7 @@ sft_status jx_num(const jx_ctx *c, const cJSON *obj, const char *key, int flags,
     if ((flags & JX_NONNEG) && !(x >= 0)) return jx_fail(c, key, "must be >= 0 (got %g)", x);
     if ((flags & JX_FRAC) && !(x > 0 && x <= 1))
         return jx_fail(c, key, "must be in (0, 1] (got %g)", x);
-    if ((flags & JX_INT) && x != floor(x))
-        return jx_fail(c, key, "must be an integer (got %g)", x);
+    if ((flags & JX_INT) && x != floor(x)) return jx_fail(c, key, "must be an integer (got %g)", x);
     *out = x;
     return SFT_OK;
 }
@@ -179,8 +177,7 @@ sft_status jx_bool(const jx_ctx *c, const cJSON *obj, const char *key, int flags
     return SFT_OK;
 }
 
-sft_status jx_obj(const jx_ctx *c, const cJSON *obj, const char *key, int flags,
-                  const cJSON **out)
+sft_status jx_obj(const jx_ctx *c, const cJSON *obj, const char *key, int flags, const cJSON **out)
 {
     sft_status st;
     const cJSON *v = get(c, obj, key, flags, &st);
@@ -191,8 +188,7 @@ sft_status jx_obj(const jx_ctx *c, const cJSON *obj, const char *key, int flags,
     return SFT_OK;
 }
 
-sft_status jx_arr(const jx_ctx *c, const cJSON *obj, const char *key, int flags,
-                  const cJSON **out)
+sft_status jx_arr(const jx_ctx *c, const cJSON *obj, const char *key, int flags, const cJSON **out)
 {
     sft_status st;
     const cJSON *v = get(c, obj, key, flags, &st);

@@ -46,10 +46,8 @@ sft_status jx_long(const jx_ctx *c, const cJSON *obj, const char *key, int flags
 sft_status jx_str(const jx_ctx *c, const cJSON *obj, const char *key, int flags, const char **out);
 sft_status jx_bool(const jx_ctx *c, const cJSON *obj, const char *key, int flags, int *out);
 /* *out borrows the object or array (NULL when absent and not required). */
-sft_status jx_obj(const jx_ctx *c, const cJSON *obj, const char *key, int flags,
-                  const cJSON **out);
-sft_status jx_arr(const jx_ctx *c, const cJSON *obj, const char *key, int flags,
-                  const cJSON **out);
+sft_status jx_obj(const jx_ctx *c, const cJSON *obj, const char *key, int flags, const cJSON **out);
+sft_status jx_arr(const jx_ctx *c, const cJSON *obj, const char *key, int flags, const cJSON **out);
 
 /* Formats "file: field 'path.key': msg" into the context's error; returns EINPUT. */
 sft_status jx_fail(const jx_ctx *c, const char *key, const char *fmt, ...) SFT_PRINTF(3, 4);

@@ -61,7 +61,10 @@ void prog_destroy(prog *p)
     free(p);
 }
 
-int prog_ngpus(const prog *p) { return p->ngpus; }
+int prog_ngpus(const prog *p)
+{
+    return p->ngpus;
+}
 
 static uint64_t hash_bytes(const void *d, size_t n)
 {
@@ -106,7 +109,10 @@ const char *prog_string(const prog *p, int id)
     return id >= 0 && (size_t)id < p->nstr ? p->str[id] : "?";
 }
 
-int prog_nstrings(const prog *p) { return (int)p->nstr; }
+int prog_nstrings(const prog *p)
+{
+    return (int)p->nstr;
+}
 
 static void group_rehash(prog *p)
 {
@@ -150,7 +156,10 @@ const int *prog_group_members(const prog *p, int id, int *n)
     return p->gmem + p->goff[id];
 }
 
-int prog_ngroups(const prog *p) { return (int)p->ngroups; }
+int prog_ngroups(const prog *p)
+{
+    return (int)p->ngroups;
+}
 
 int prog_coll(prog *p, int op, int group, double bytes, int root)
 {
@@ -163,7 +172,10 @@ int prog_coll(prog *p, int op, int group, double bytes, int root)
     return (int)p->ncolls++;
 }
 
-int prog_ncolls(const prog *p) { return (int)p->ncolls; }
+int prog_ncolls(const prog *p)
+{
+    return (int)p->ncolls;
+}
 
 void prog_coll_get(const prog *p, int id, int *op, int *group, double *bytes, int *root)
 {
@@ -174,8 +186,14 @@ void prog_coll_get(const prog *p, int id, int *op, int *group, double *bytes, in
     if (root) *root = c->root;
 }
 
-int prog_event(prog *p) { return p->nevents++; }
-int prog_nevents(const prog *p) { return p->nevents; }
+int prog_event(prog *p)
+{
+    return p->nevents++;
+}
+int prog_nevents(const prog *p)
+{
+    return p->nevents;
+}
 
 prog_op *prog_push(prog *p, int gpu, int stream_id, prog_kind kind, int name)
 {
@@ -223,12 +241,12 @@ sft_status prog_check(const prog *p, sft_err *e)
             for (size_t i = 0; i < S->n && !st; i++) {
                 const prog_op *o = &S->ops[i];
                 if (o->kind >= PK_NKINDS) {
-                    st = sft_errf(e, SFT_EINTERNAL, "gpu %d stream %d op %zu: bad kind %d", g, s,
-                                  i, o->kind);
+                    st = sft_errf(e, SFT_EINTERNAL, "gpu %d stream %d op %zu: bad kind %d", g, s, i,
+                                  o->kind);
                 } else if (o->kind == PK_COLL) {
                     if (o->ref < 0 || (size_t)o->ref >= p->ncolls) {
-                        st = sft_errf(e, SFT_EINTERNAL, "gpu %d op %zu: collective %d undefined",
-                                      g, i, o->ref);
+                        st = sft_errf(e, SFT_EINTERNAL, "gpu %d op %zu: collective %d undefined", g,
+                                      i, o->ref);
                         break;
                     }
                     int n, in = 0;
@@ -261,8 +279,7 @@ sft_status prog_check(const prog *p, sft_err *e)
     }
     for (int v = 0; v < p->nevents && !st; v++)
         if (rec[v] != 1)
-            st = sft_errf(e, SFT_EINTERNAL, "event %d recorded %d times (must be once)", v,
-                          rec[v]);
+            st = sft_errf(e, SFT_EINTERNAL, "event %d recorded %d times (must be once)", v, rec[v]);
     free(seen);
     free(rec);
     return st;

@@ -37,14 +37,14 @@ typedef enum prog_kind {
 } prog_kind;
 
 typedef struct prog_op {
-    uint8_t kind;   /* prog_kind */
-    uint8_t cat;    /* caller's category (e.g. attention, gemm), for reports */
-    uint16_t name;  /* interned string id */
-    int32_t ref;    /* collective or event id */
+    uint8_t kind;            /* prog_kind */
+    uint8_t cat;             /* caller's category (e.g. attention, gemm), for reports */
+    uint16_t name;           /* interned string id */
+    int32_t ref;             /* collective or event id */
     int32_t step, mb, layer; /* -1 where it does not apply */
-    double t;       /* COMPUTE, DELAY: seconds */
-    double bytes;   /* MEMORY, COLL, ALLOC, FREE */
-    double flops;   /* COMPUTE */
+    double t;                /* COMPUTE, DELAY: seconds */
+    double bytes;            /* MEMORY, COLL, ALLOC, FREE */
+    double flops;            /* COMPUTE */
 } prog_op;
 
 typedef struct prog prog;

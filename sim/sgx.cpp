@@ -22,11 +22,13 @@ namespace sg4 = simgrid::s4u;
 namespace kr = simgrid::kernel::routing;
 namespace kres = simgrid::kernel::resource;
 
-namespace {
+namespace
+{
 
 constexpr double kSpeed = 1e12; /* flop/s of a host: 1 "flop" = 1 ps of GPU time */
 
-class RailZone : public kr::NetZoneImpl {
+class RailZone : public kr::NetZoneImpl
+{
   public:
     explicit RailZone(const std::string &name, const clu_desc &c) : kr::NetZoneImpl(name), c_(c) {}
     clu_desc c_;
@@ -94,7 +96,8 @@ extern "C" int sgx_platform(const clu_desc *c)
     S.hosts.reserve((size_t)n);
     S.slow_depth.assign((size_t)n, 0);
     std::vector<double> pstates{kSpeed, kSpeed * (1.0 - c->comm_slowdown)};
-    for (int g = 0; g < n; g++) S.hosts.push_back(z->create_host("gpu" + std::to_string(g), pstates));
+    for (int g = 0; g < n; g++)
+        S.hosts.push_back(z->create_host("gpu" + std::to_string(g), pstates));
     int nl = topo_nlinks(c);
     S.zone->links.resize((size_t)nl);
     S.zone->lat.resize((size_t)nl);
@@ -118,9 +121,15 @@ extern "C" void sgx_spawn(const char *name, int host, void (*fn)(void *), void *
     sg4::Actor::create(name, S.hosts[(size_t)host], [fn, arg]() { fn(arg); });
 }
 
-extern "C" void sgx_run(void) { S.engine->run(); }
+extern "C" void sgx_run(void)
+{
+    S.engine->run();
+}
 
-extern "C" double sgx_now(void) { return sg4::Engine::get_clock(); }
+extern "C" double sgx_now(void)
+{
+    return sg4::Engine::get_clock();
+}
 
 extern "C" void sgx_exec(double seconds)
 {
@@ -148,11 +157,20 @@ extern "C" void sgx_flows(int n, const coll_flow *flows)
     sg4::Comm::wait_all(comms);
 }
 
-extern "C" void *sgx_self(void) { return sg4::Actor::self(); }
+extern "C" void *sgx_self(void)
+{
+    return sg4::Actor::self();
+}
 
-extern "C" void sgx_suspend(void) { sg4::this_actor::suspend(); }
+extern "C" void sgx_suspend(void)
+{
+    sg4::this_actor::suspend();
+}
 
-extern "C" void sgx_resume(void *actor) { static_cast<sg4::Actor *>(actor)->resume(); }
+extern "C" void sgx_resume(void *actor)
+{
+    static_cast<sg4::Actor *>(actor)->resume();
+}
 
 extern "C" void sgx_set_slow(int host, int slow)
 {
@@ -163,4 +181,7 @@ extern "C" void sgx_set_slow(int host, int slow)
     if (before != after) S.hosts[(size_t)host]->set_pstate(after ? 1 : 0);
 }
 
-extern "C" uint64_t sgx_activities(void) { return S.activities; }
+extern "C" uint64_t sgx_activities(void)
+{
+    return S.activities;
+}

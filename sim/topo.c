@@ -18,8 +18,8 @@ void topo_link(const clu_desc *c, int id, double *bw, double *lat, topo_kind *ki
                size_t namelen)
 {
     int n = clu_ngpus(c), leaves = n_units(c) * c->gpus_per_node;
-    static const char *const kn[] = {"hbm", "nvup", "nvdown", "nicup", "nicdown", "leafup",
-                                     "leafdown"};
+    static const char *const kn[] = {"hbm",     "nvup",   "nvdown",  "nicup",
+                                     "nicdown", "leafup", "leafdown"};
     int k, idx;
     if (id < 5 * n) {
         k = id / n;
@@ -30,11 +30,26 @@ void topo_link(const clu_desc *c, int id, double *bw, double *lat, topo_kind *ki
     }
     *kind = (topo_kind)k;
     switch (*kind) {
-    case TOPO_HBM: *bw = c->gpu.hbm_bw; *lat = 0; break;
-    case TOPO_NVUP: *bw = c->nvl_bw; *lat = c->nvl_lat; break;
-    case TOPO_NVDOWN: *bw = c->nvl_bw; *lat = 0; break;
-    case TOPO_NICUP: *bw = c->nic_bw; *lat = c->nic_lat; break;
-    case TOPO_NICDOWN: *bw = c->nic_bw; *lat = 0; break;
+    case TOPO_HBM:
+        *bw = c->gpu.hbm_bw;
+        *lat = 0;
+        break;
+    case TOPO_NVUP:
+        *bw = c->nvl_bw;
+        *lat = c->nvl_lat;
+        break;
+    case TOPO_NVDOWN:
+        *bw = c->nvl_bw;
+        *lat = 0;
+        break;
+    case TOPO_NICUP:
+        *bw = c->nic_bw;
+        *lat = c->nic_lat;
+        break;
+    case TOPO_NICDOWN:
+        *bw = c->nic_bw;
+        *lat = 0;
+        break;
     case TOPO_LEAFUP:
     case TOPO_LEAFDOWN: {
         /* the leaf of unit u serves as many NICs as the unit has nodes */

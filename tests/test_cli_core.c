@@ -14,8 +14,8 @@ static void expect(int code, const char *const *argv, const char *in_err1, const
     char *out, *err;
     int rc = tu_run(argv, &out, &err);
     if (rc != code || (in_err1 && !strstr(err, in_err1)) || (in_err2 && !strstr(err, in_err2)))
-        fail_msg("%s %s: exit %d (want %d), stderr: %s", argv[1], argv[2] ? argv[2] : "", rc,
-                 code, err);
+        fail_msg("%s %s: exit %d (want %d), stderr: %s", argv[1], argv[2] ? argv[2] : "", rc, code,
+                 err);
     free(out);
     free(err);
 }
@@ -44,8 +44,8 @@ static void collective_bad_cluster_files(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *path = tu_write(cases[i].file, cases[i].json);
-        const char *argv[] = {NULL, "collective", "--op", "all_gather", "--gpus", "8",
-                              "--cluster", path, NULL};
+        const char *argv[] = {NULL, "collective", "--op", "all_gather", "--gpus",
+                              "8",  "--cluster",  path,   NULL};
         expect(2, argv, cases[i].file, cases[i].want);
     }
 }
@@ -59,11 +59,11 @@ static void collective_bad_options(void **state)
     expect(2, a2, "whole nodes", NULL);
     const char *a3[] = {NULL, "collective", "--op", "gossip", "--gpus", "8", NULL};
     expect(2, a3, "--op gossip", "all_reduce");
-    const char *a4[] = {NULL, "collective", "--op", "all_gather", "--gpus", "8", "--cluster",
-                        "dgx9000", NULL};
+    const char *a4[] = {NULL, "collective", "--op",    "all_gather", "--gpus",
+                        "8",  "--cluster",  "dgx9000", NULL};
     expect(2, a4, "unknown cluster 'dgx9000'", "h100x8");
-    const char *a5[] = {NULL, "collective", "--op", "all_gather", "--gpus", "8", "--sizes",
-                        "1G:2M", NULL};
+    const char *a5[] = {NULL, "collective", "--op",  "all_gather", "--gpus",
+                        "8",  "--sizes",    "1G:2M", NULL};
     expect(2, a5, "--sizes", NULL);
     const char *a6[] = {NULL, "collective", "--op", "all_gather", NULL};
     expect(2, a6, "--gpus is required", NULL);
@@ -80,8 +80,8 @@ static void collective_bad_options(void **state)
 static void collective_json(void **state)
 {
     (void)state;
-    const char *argv[] = {NULL,    "collective", "--op",     "all_gather", "--gpus", "8",
-                          "--sizes", "1M,1G",    "--format", "json",       NULL};
+    const char *argv[] = {NULL,      "collective", "--op",     "all_gather", "--gpus", "8",
+                          "--sizes", "1M,1G",      "--format", "json",       NULL};
     char *out, *err;
     assert_int_equal(tu_run(argv, &out, &err), 0);
     cJSON *j = cJSON_Parse(out);

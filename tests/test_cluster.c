@@ -39,8 +39,8 @@ static void bad_inputs_name_file_and_field(void **state)
     expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nvlink\":{\"bandwidth_gbps\":-5},"
                     "\"nic\":{\"bandwidth_gbps\":50}}",
                "'nvlink.bandwidth_gbps'", "> 0");
-    expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nic\":{\"bandwidth_gbps\":-1}}",
-               "'nic.bandwidth_gbps'", NULL);
+    expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nic\":{\"bandwidth_gbps\":-1}}", "'nic.bandwidth_gbps'",
+               NULL);
     /* unknown field at the top and nested */
     expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nic\":{\"bandwidth_gbps\":50},\"colour\":1}",
                "'colour'", "unknown field");
@@ -107,12 +107,12 @@ static void routes(void **state)
     int ids[TOPO_MAX_ROUTE];
     assert_int_equal(topo_route(&c, 3, 3, ids), 1);
     assert_int_equal(topo_route(&c, 0, 5, ids), 4);
-    assert_int_equal(topo_route(&c, 0, 8, ids), 4);  /* rail 0 to rail 0 */
-    assert_int_equal(topo_route(&c, 1, 8, ids), 6);  /* PXN through GPU 0 */
+    assert_int_equal(topo_route(&c, 0, 8, ids), 4);      /* rail 0 to rail 0 */
+    assert_int_equal(topo_route(&c, 1, 8, ids), 6);      /* PXN through GPU 0 */
     assert_int_equal(topo_route(&c, 0, 32 * 8, ids), 6); /* spine */
     double bw, lat;
     coll_route(&c, 1, 32 * 8 + 2, &bw, &lat);
-    assert_true(bw == 50e9);                   /* NIC-bound */
+    assert_true(bw == 50e9);                     /* NIC-bound */
     assert_true(lat > 3.99e-6 && lat < 4.01e-6); /* NVLink 1 + NIC 2 + spine 1 us */
 }
 

@@ -75,7 +75,10 @@ static double sim_on(const clu_desc *c, int op, int n, double bytes)
     return t;
 }
 
-static double sim1(int op, int n, double bytes) { return sim_on(&C, op, n, bytes); }
+static double sim1(int op, int n, double bytes)
+{
+    return sim_on(&C, op, n, bytes);
+}
 
 static void close_to(double got, double want, double tol, const char *what)
 {
@@ -111,8 +114,8 @@ static void ring_allreduce_reducescatter(void **state)
     (void)state;
     const double a = 2e-6, lambda = 1e-6, e = 0.8, B = 400e9, S = 268435456.0;
     int n = 8;
-    close_to(sim1(COLL_ALL_REDUCE, n, S), 2 * (n - 1) * a + lambda + 2.0 * (n - 1) / n * S / (e * B),
-             0.01, "all_reduce n=8");
+    close_to(sim1(COLL_ALL_REDUCE, n, S),
+             2 * (n - 1) * a + lambda + 2.0 * (n - 1) / n * S / (e * B), 0.01, "all_reduce n=8");
     close_to(sim1(COLL_REDUCE_SCATTER, n, S), (n - 1) * a + lambda + (n - 1.0) / n * S / (e * B),
              0.01, "reduce_scatter n=8");
 }

@@ -29,7 +29,8 @@ static int child(void *arg, FILE *out)
         fprintf(stderr, "%s\n", e.msg);
         return 1;
     }
-    for (int k = 0; k < j->nsizes; k++) fprintf(out, "%.17g %.17g\n", rows[k].time_s, rows[k].busbw);
+    for (int k = 0; k < j->nsizes; k++)
+        fprintf(out, "%.17g %.17g\n", rows[k].time_s, rows[k].busbw);
     return 0;
 }
 

@@ -109,17 +109,19 @@ static void no_rollback_is_oom(void **state)
 {
     (void)state;
     const char *f = tu_write("dacp.txt", "4000\n20000\n30000\n");
-    const char *on[] = {"run", "--cluster", "h100x8", "--gpus", "2", "--dp", "1", "--cp", "2",
-                        "--model", "qwen2.5-0.5b", "--policy", "dacp", "--batch", "3",
-                        "--trace", f, NULL};
+    const char *on[] = {"run",          "--cluster", "h100x8", "--gpus",  "2",
+                        "--dp",         "1",         "--cp",   "2",       "--model",
+                        "qwen2.5-0.5b", "--policy",  "dacp",   "--batch", "3",
+                        "--trace",      f,           NULL};
     cJSON *j = run_json(on);
-    assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "scenario"), "bucket")->valuedouble,
-                     29883);
+    assert_int_equal(
+        (int)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "scenario"), "bucket")->valuedouble, 29883);
     assert_false(cJSON_IsTrue(cJSON_GetObjectItem(j, "oom")));
     cJSON_Delete(j);
-    const char *off[] = {"run", "--cluster", "h100x8", "--gpus", "2", "--dp", "1", "--cp", "2",
-                         "--model", "qwen2.5-0.5b", "--policy", "dacp", "--batch", "3",
-                         "--trace", f, "--rollback", "off", NULL};
+    const char *off[] = {"run",          "--cluster", "h100x8",     "--gpus",  "2",
+                         "--dp",         "1",         "--cp",       "2",       "--model",
+                         "qwen2.5-0.5b", "--policy",  "dacp",       "--batch", "3",
+                         "--trace",      f,           "--rollback", "off",     NULL};
     j = run_json(off);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "oom")));
     cJSON_Delete(j);

@@ -149,8 +149,8 @@ static void calibration_interpolation(void **state)
     double want = exp(0.5 * (log(319e12) + log(333e12)));
     assert_true(fabs(mid / want - 1) < 1e-3);
     assert_true(fabs(cal_attn_tput(c, 0, 1, 128, 1 << 20, 1 << 20) / 335e12 - 1) < 1e-9); /* held */
-    assert_true(cal_attn_tput(c, 0, 1, 128, 256, 256) < 191e12);          /* falls below */
-    assert_true(cal_gemm_time(c, 4096, 4096, 4096) == 0); /* no GEMM table: roofline */
+    assert_true(cal_attn_tput(c, 0, 1, 128, 256, 256) < 191e12); /* falls below */
+    assert_true(cal_gemm_time(c, 4096, 4096, 4096) == 0);        /* no GEMM table: roofline */
     cal_destroy(c);
 }
 
@@ -187,12 +187,9 @@ static void bad_calibration(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(qwen7b_forward_flops),
-        cmocka_unit_test(doubling),
-        cmocka_unit_test(skrull_eq13),
-        cmocka_unit_test(qwen7b_params_and_zero2_memory),
-        cmocka_unit_test(bucket_vs_paper),
-        cmocka_unit_test(calibration_interpolation),
+        cmocka_unit_test(qwen7b_forward_flops), cmocka_unit_test(doubling),
+        cmocka_unit_test(skrull_eq13),          cmocka_unit_test(qwen7b_params_and_zero2_memory),
+        cmocka_unit_test(bucket_vs_paper),      cmocka_unit_test(calibration_interpolation),
         cmocka_unit_test(bad_calibration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,8 +58,9 @@ static void default_run_contract(void **state)
     free(err);
     const char *args[] = {"run", NULL};
     cJSON *j = run_json(0, args);
-    const char *fields[] = {"scenario", "policy", "mean_step_time_s", "mfu", "oom", "sim_events",
-                            "wall_s", "steps", "gpus"};
+    const char *fields[] = {"scenario", "policy", "mean_step_time_s",
+                            "mfu",      "oom",    "sim_events",
+                            "wall_s",   "steps",  "gpus"};
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
         assert_non_null(cJSON_GetObjectItem(j, fields[i]));
     const cJSON *steps = cJSON_GetObjectItem(j, "steps");
@@ -76,8 +77,8 @@ static void default_run_contract(void **state)
     assert_int_equal(cJSON_GetArraySize(gpus), 32); /* 4 nodes x 8 */
     for (const cJSON *g = gpus->child; g; g = g->next) {
         /* a GPU's window splits into compute, host, exposed comm and idle */
-        double parts = num(g, "compute_s") + num(g, "host_s") + num(g, "exposed_comm_s") +
-                       num(g, "idle_s");
+        double parts =
+            num(g, "compute_s") + num(g, "host_s") + num(g, "exposed_comm_s") + num(g, "idle_s");
         assert_true(fabs(parts - num(j, "mean_step_time_s")) < 1e-6);
         assert_true(num(g, "peak_mem_bytes") > 20e9); /* at least ZeRO-2's static 20.6 GB */
         assert_true(num(g, "comm_s") >= num(g, "exposed_comm_s") - 1e-12);
@@ -110,14 +111,15 @@ static void oom_is_reported(void **state)
 {
     (void)state;
     const char *f = lengths_file("long.txt", 1, 200000);
-    const char *args[] = {"run",   "--cluster", "h100x8", "--dp",     "1", "--cp", "8",
-                          "--bucket", "30000",  "--trace", f,      NULL};
+    const char *args[] = {"run", "--cluster", "h100x8", "--dp",    "1", "--cp",
+                          "8",   "--bucket",  "30000",  "--trace", f,   NULL};
     cJSON *j = run_json(0, args);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "oom")));
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0), "oom")));
+    assert_true(cJSON_IsTrue(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0), "oom")));
     cJSON_Delete(j);
-    const char *strict[] = {NULL,    "run", "--cluster", "h100x8", "--dp", "1", "--cp", "8",
-                            "--bucket", "30000", "--trace", f, "--strict", NULL};
+    const char *strict[] = {NULL, "run",      "--cluster", "h100x8",  "--dp", "1",        "--cp",
+                            "8",  "--bucket", "30000",     "--trace", f,      "--strict", NULL};
     char *out, *err;
     assert_int_equal(tu_run(strict, &out, &err), 3);
     assert_non_null(strstr(err, "out of memory"));
@@ -137,8 +139,8 @@ static void mfu_bounds_32k(void **state)
 {
     (void)state;
     const char *f = lengths_file("one32k.txt", 1, 32768);
-    const char *a05[] = {"run",  "--cluster", "h100x8", "--dp", "1", "--cp", "8", "--model",
-                         "qwen2.5-0.5b", "--bucket", "13312", "--trace", f, NULL};
+    const char *a05[] = {"run",     "--cluster",    "h100x8",   "--dp",  "1",       "--cp", "8",
+                         "--model", "qwen2.5-0.5b", "--bucket", "13312", "--trace", f,      NULL};
     cJSON *j = run_json(0, a05);
     double m05 = num(j, "mfu");
     cJSON_Delete(j);
@@ -151,7 +153,8 @@ static void mfu_bounds_32k(void **state)
      * 4*128*28*S(S+1)/2 = 7.70e12 at 335/989; backward 2x GEMM, 2.5x attention
      * (bwd efficiency 322/989). */
     double S = 32768, G = 2 * S * 233.04e6, A = 4.0 * 128 * 28 * S * (S + 1) / 2;
-    double bound7 = (3 * G + 3.5 * A) / (3 * G / 0.70 + A / (335.0 / 989) + 2.5 * A / (322.0 / 989));
+    double bound7 =
+        (3 * G + 3.5 * A) / (3 * G / 0.70 + A / (335.0 / 989) + 2.5 * A / (322.0 / 989));
     print_message("MFU at 32K on 8 H100: Qwen2.5-0.5B %.1f%% (attention table %.1f%%), "
                   "Qwen2.5-7B %.1f%% (kernel bound %.1f%%)\n",
                   100 * m05, 100 * attn_eff, 100 * m7, 100 * bound7);
@@ -174,12 +177,13 @@ static void linear_in_microbatches(void **state)
         const char *f = lengths_file(name, ks[i], 8192);
         char batch[16];
         snprintf(batch, sizeof batch, "%d", ks[i]);
-        const char *args[] = {"run", "--cluster", "h100x8", "--dp", "1", "--cp", "8",
-                              "--ds-pack", "off", "--batch", batch, "--trace", f, NULL};
+        const char *args[] = {"run",       "--cluster", "h100x8",  "--dp", "1",       "--cp", "8",
+                              "--ds-pack", "off",       "--batch", batch,  "--trace", f,      NULL};
         cJSON *j = run_json(0, args);
         t[ks[i]] = num(j, "mean_step_time_s");
         assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0),
-                                             "microbatches")->valueint,
+                                             "microbatches")
+                             ->valueint,
                          ks[i]);
         cJSON_Delete(j);
     }
@@ -199,8 +203,8 @@ static void granularities_agree(void **state)
     const char *op[] = {"run", "--steps", "2", NULL};
     const char *layer[] = {"run", "--steps", "2", "--granularity", "layer", NULL};
     const char *op_off[] = {"run", "--steps", "1", "--ds-pack", "off", NULL};
-    const char *layer_off[] = {"run", "--steps", "1", "--ds-pack", "off", "--granularity",
-                               "layer", NULL};
+    const char *layer_off[] = {"run", "--steps",       "1",     "--ds-pack",
+                               "off", "--granularity", "layer", NULL};
     const char *const *pairs[2][2] = {{op, layer}, {op_off, layer_off}};
     for (int i = 0; i < 2; i++) {
         cJSON *a = run_json(0, pairs[i][0]), *b = run_json(0, pairs[i][1]);
@@ -268,8 +272,8 @@ static void bad_scenarios(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(default_run_contract),  cmocka_unit_test(deterministic),
-        cmocka_unit_test(oom_is_reported),       cmocka_unit_test(mfu_bounds_32k),
+        cmocka_unit_test(default_run_contract),   cmocka_unit_test(deterministic),
+        cmocka_unit_test(oom_is_reported),        cmocka_unit_test(mfu_bounds_32k),
         cmocka_unit_test(linear_in_microbatches), cmocka_unit_test(granularities_agree),
         cmocka_unit_test(bad_scenarios),
     };

@@ -54,8 +54,9 @@ static void random_batch(trace_sample *s, int n, long cap)
     for (int k = 0; k < n; k++) {
         s[k].id = 1000 + k;
         uint64_t u = rnd() % 100;
-        long len = u < 75 ? 16 + (long)(rnd() % 2048) : u < 95 ? 2048 + (long)(rnd() % 8192)
-                                                              : 8192 + (long)(rnd() % 60000);
+        long len = u < 75   ? 16 + (long)(rnd() % 2048)
+                   : u < 95 ? 2048 + (long)(rnd() % 8192)
+                            : 8192 + (long)(rnd() % 60000);
         s[k].len = len > cap ? cap : len;
     }
 }
@@ -118,8 +119,8 @@ static void rollback_switch(void **state)
         plan_destroy(p0);
         plan_destroy(p1);
     }
-    print_message("without roll-back %d of %d batches exceed the bucket; with it, none\n",
-                  violated, total);
+    print_message("without roll-back %d of %d batches exceed the bucket; with it, none\n", violated,
+                  total);
     assert_true(violated > 0);
 }
 

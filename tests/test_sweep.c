@@ -12,8 +12,9 @@
 
 #include "tutil.h"
 
-#define GRID "--cluster", "h100x8", "--cp", "2,4,8", "--batch", "48,96", "--ds-pack", "off", \
-             "--steps", "2", "--policies", "deepspeed,skrull"
+#define GRID                                                                                       \
+    "--cluster", "h100x8", "--cp", "2,4,8", "--batch", "48,96", "--ds-pack", "off", "--steps",     \
+        "2", "--policies", "deepspeed,skrull"
 
 static const char *dir(const char *name)
 {
@@ -110,8 +111,8 @@ static void kill_and_resume(void **state)
     same_bytes(full, cut, "sweep.svg");
 
     /* a different grid in the same directory is refused */
-    const char *a3[] = {NULL, "sweep", "--cluster", "h100x8", "--cp", "4,8", "--resume", "--out", cut,
-                        NULL};
+    const char *a3[] = {NULL,  "sweep",    "--cluster", "h100x8", "--cp",
+                        "4,8", "--resume", "--out",     cut,      NULL};
     assert_int_equal(tu_run(a3, &out, &err), 2);
     assert_non_null(strstr(err, "not the same sweep"));
     free(out);
@@ -130,15 +131,33 @@ static void mpi_matches_jobs(void **state)
 #endif
     if (access(mpi, X_OK) != 0) fail_msg("MPI build but no %s", mpi);
     const char *dj = dir("jobs"), *dm = dir("mpi");
-    const char *a1[] = {NULL, "sweep", "--cluster", "h100x8", "--cp", "2,8", "--batch", "16,32",
-                        "--steps", "1", "-j", "2", "--out", dj, NULL};
+    const char *a1[] = {NULL,  "sweep",   "--cluster", "h100x8",  "--cp",
+                        "2,8", "--batch", "16,32",     "--steps", "1",
+                        "-j",  "2",       "--out",     dj,        NULL};
     char *out, *err;
     assert_int_equal(tu_run(a1, &out, &err), 0);
     free(out);
     free(err);
-    const char *a2[] = {mpi,    "-n",      "2",       "--oversubscribe", "--allow-run-as-root",
-                        tu_sftsim(), "sweep", "--cluster", "h100x8", "--cp", "2,8", "--batch",
-                        "16,32", "--steps", "1", "-j", "1", "--out", dm, NULL};
+    const char *a2[] = {mpi,
+                        "-n",
+                        "2",
+                        "--oversubscribe",
+                        "--allow-run-as-root",
+                        tu_sftsim(),
+                        "sweep",
+                        "--cluster",
+                        "h100x8",
+                        "--cp",
+                        "2,8",
+                        "--batch",
+                        "16,32",
+                        "--steps",
+                        "1",
+                        "-j",
+                        "1",
+                        "--out",
+                        dm,
+                        NULL};
     int rc = tu_run(a2, &out, &err);
     if (rc != 0) fail_msg("mpirun exit %d: %s", rc, err);
     assert_non_null(strstr(err, "over 2 MPI ranks")); /* the points were really dealt out */
@@ -152,8 +171,8 @@ static void mpi_matches_jobs(void **state)
 static void infeasible_rows(void **state)
 {
     (void)state;
-    const char *argv[] = {NULL, "sweep", "--cluster", "h100x8", "--cp", "3,8", "--steps", "1",
-                          "--format", "json", NULL};
+    const char *argv[] = {NULL,      "sweep", "--cluster", "h100x8", "--cp", "3,8",
+                          "--steps", "1",     "--format",  "json",   NULL};
     char *out, *err;
     assert_int_equal(tu_run(argv, &out, &err), 0);
     cJSON *j = cJSON_Parse(out);

@@ -6,9 +6,9 @@
 
 #include "sim/jsonx.h"
 
-static const char *const keys[] = {"schema", "name", "description", "notes", "hidden", "layers",
-                                   "heads", "kv_heads", "intermediate", "vocab",
-                                   "tie_embeddings", "qkv_bias", NULL};
+static const char *const keys[] = {
+    "schema",   "name",         "description", "notes",          "hidden",   "layers", "heads",
+    "kv_heads", "intermediate", "vocab",       "tie_embeddings", "qkv_bias", NULL};
 
 sft_status arch_parse(const char *text, const char *origin, arch *a, sft_err *e)
 {
@@ -21,8 +21,7 @@ sft_status arch_parse(const char *text, const char *origin, arch *a, sft_err *e)
     memset(a, 0, sizeof *a);
     if ((st = jx_keys(&c, j, keys)) || (st = jx_schema(&c, j, ARCH_SCHEMA)) ||
         (st = jx_str(&c, j, "name", JX_REQ, &name)) ||
-        (st = jx_str(&c, j, "description", 0, &desc)) ||
-        (st = jx_str(&c, j, "notes", 0, &notes)) ||
+        (st = jx_str(&c, j, "description", 0, &desc)) || (st = jx_str(&c, j, "notes", 0, &notes)) ||
         (st = jx_long(&c, j, "hidden", JX_REQ, 1, 1 << 20, &h)) ||
         (st = jx_long(&c, j, "layers", JX_REQ, 1, 10000, &l)) ||
         (st = jx_long(&c, j, "heads", JX_REQ, 1, 65536, &nh)) ||
@@ -179,13 +178,16 @@ double arch_act_bytes_per_token_layer(const arch *a)
     /* bf16: norm inputs (2 x h), GEMM inputs (qkv, o_proj, gate_up, down
      * recomputed), Q/K/V after RoPE, attention output, gate and up; plus the
      * fp32 log-sum-exp of FlashAttention per query head */
-    return 2 * (2 * h)          /* attn_norm and mlp_norm inputs */
-           + 2 * h              /* qkv_proj input (normed x) */
-           + 2 * (h + 2 * kvh)  /* q, k, v after rope */
-           + 2 * h              /* attention output = o_proj input */
-           + 2 * h              /* gate_up input (normed) */
-           + 2 * (2 * I)        /* gate and up outputs */
-           + 4.0 * a->heads;    /* softmax log-sum-exp */
+    return 2 * (2 * h)         /* attn_norm and mlp_norm inputs */
+           + 2 * h             /* qkv_proj input (normed x) */
+           + 2 * (h + 2 * kvh) /* q, k, v after rope */
+           + 2 * h             /* attention output = o_proj input */
+           + 2 * h             /* gate_up input (normed) */
+           + 2 * (2 * I)       /* gate and up outputs */
+           + 4.0 * a->heads;   /* softmax log-sum-exp */
 }
 
-double arch_logit_bytes_per_token(const arch *a) { return 10.0 * a->vocab; }
+double arch_logit_bytes_per_token(const arch *a)
+{
+    return 10.0 * a->vocab;
+}

@@ -196,12 +196,30 @@ void cal_destroy(cal *c)
     free(c);
 }
 
-const char *cal_name(const cal *c) { return c->name; }
-const char *cal_device(const cal *c) { return c->device; }
-double cal_peak(const cal *c) { return c->peak; }
-double cal_memory_efficiency(const cal *c) { return c->mem_eff; }
-double cal_gemm_efficiency(const cal *c) { return c->gemm_eff; }
-double cal_attn_efficiency(const cal *c) { return c->attn_eff; }
+const char *cal_name(const cal *c)
+{
+    return c->name;
+}
+const char *cal_device(const cal *c)
+{
+    return c->device;
+}
+double cal_peak(const cal *c)
+{
+    return c->peak;
+}
+double cal_memory_efficiency(const cal *c)
+{
+    return c->mem_eff;
+}
+double cal_gemm_efficiency(const cal *c)
+{
+    return c->gemm_eff;
+}
+double cal_attn_efficiency(const cal *c)
+{
+    return c->attn_eff;
+}
 
 int cal_npoints(const cal *c, int *nattn, int *ngemm)
 {

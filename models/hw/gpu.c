@@ -6,13 +6,12 @@
 
 #include "sim/jsonx.h"
 
-static const char *const gpu_keys[] = {"schema",      "name",      "description",
-                                       "bf16_tflops", "hbm_gbps",  "memory_gib",
-                                       "nvlink_gbps", "launch_overhead_us", "calibration",
-                                       "notes",       NULL};
+static const char *const gpu_keys[] = {
+    "schema",      "name",       "description", "bf16_tflops",
+    "hbm_gbps",    "memory_gib", "nvlink_gbps", "launch_overhead_us",
+    "calibration", "notes",      NULL};
 
-sft_status hw_gpu_parse(const cJSON *j, const char *origin, const char *path, hw_gpu *g,
-                        sft_err *e)
+sft_status hw_gpu_parse(const cJSON *j, const char *origin, const char *path, hw_gpu *g, sft_err *e)
 {
     jx_ctx root = jx_root(origin, e);
     jx_ctx c = jx_child(&root, path);

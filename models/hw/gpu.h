@@ -18,11 +18,11 @@
 typedef struct hw_gpu {
     char name[64];
     char description[128];
-    double peak_flops;  /* dense BF16, flop/s */
-    double hbm_bw;      /* B/s */
-    double mem_bytes;   /* usable device memory */
-    double nvlink_bw;   /* B/s per direction */
-    double launch_s;    /* per-kernel launch gap */
+    double peak_flops; /* dense BF16, flop/s */
+    double hbm_bw;     /* B/s */
+    double mem_bytes;  /* usable device memory */
+    double nvlink_bw;  /* B/s per direction */
+    double launch_s;   /* per-kernel launch gap */
     /* kernel calibration tables by preference (a measured table first, the
      * published seed after); names that are not built in are skipped */
     char calibration[4][64];

@@ -120,7 +120,10 @@ static void comm(est *e, double V, double *fwd, double *bwd_pre, double *bwd_pos
     }
 }
 
-static double max2(double a, double b) { return a > b ? a : b; }
+static double max2(double a, double b)
+{
+    return a > b ? a : b;
+}
 
 double est_mb(est *e, const plan_mb *mb)
 {

@@ -45,10 +45,22 @@ static int X(const milp *q, int k, int r, int m, int j)
 {
     return q->x0 + ((k * q->R + r) * q->M + m) * q->N + j;
 }
-static int D(const milp *q, int k, int r, int m) { return q->d0 + (k * q->R + r) * q->M + m; }
-static int U(const milp *q, int r, int m) { return q->u0 + r * q->M + m; }
-static int W(const milp *q, int r, int m) { return q->w0 + r * q->M + m; }
-static int Tm(const milp *q, int r, int m) { return q->t0 + r * q->M + m; }
+static int D(const milp *q, int k, int r, int m)
+{
+    return q->d0 + (k * q->R + r) * q->M + m;
+}
+static int U(const milp *q, int r, int m)
+{
+    return q->u0 + r * q->M + m;
+}
+static int W(const milp *q, int r, int m)
+{
+    return q->w0 + r * q->M + m;
+}
+static int Tm(const milp *q, int r, int m)
+{
+    return q->t0 + r * q->M + m;
+}
 static int Pv(const milp *q, int r, int m, int j, int i)
 {
     return q->p0 + ((r * q->M + m) * q->N + j) * 3 + i;
@@ -141,9 +153,9 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
     double fixed = cost_mb_fixed(in->c, a) + in->host_s;
     int *grp = sft_xmalloc((size_t)(R * N) * sizeof *grp);
     for (int i = 0; i < R * N; i++) grp[i] = i;
-    double grad_rs = in->zero == 2 && R * N > 1
-                         ? coll_estimate(in->cl, COLL_REDUCE_SCATTER, grp, R * N, 2 * arch_params(a))
-                         : 0;
+    double grad_rs = in->zero == 2 && R * N > 1 ? coll_estimate(in->cl, COLL_REDUCE_SCATTER, grp,
+                                                                R * N, 2 * arch_params(a))
+                                                : 0;
     /* CP communication per layer, affine in V (distributed tokens) */
     double kvh = (double)a->kv_heads * a->head_dim, vmax = C * N;
     double cf_a = 0, cf_b = 0, cbp_a = 0, cbp_b = 0, cbq_a = 0, cbq_b = 0;

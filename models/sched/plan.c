@@ -129,7 +129,8 @@ sft_status plan_check(plan *p, const trace_sample *s, size_t n, sft_err *e)
     }
     for (size_t i = 0; i < n && !st; i++)
         if (!ids[i].seen)
-            st = sft_errf(e, SFT_EINTERNAL, "plan: sample id %lld not placed", (long long)ids[i].id);
+            st =
+                sft_errf(e, SFT_EINTERNAL, "plan: sample id %lld not placed", (long long)ids[i].id);
     free(ids);
     return st;
 }

@@ -36,10 +36,10 @@ typedef struct plan_rank {
 
 typedef struct plan {
     int dp, cp;
-    long bucket;        /* tokens per GPU */
-    plan_rank *rank;    /* dp entries */
-    int over_bucket;    /* some GPU holds more than bucket tokens in a micro-batch */
-    char note[256];     /* why (policy's own words), "" if nothing to say */
+    long bucket;     /* tokens per GPU */
+    plan_rank *rank; /* dp entries */
+    int over_bucket; /* some GPU holds more than bucket tokens in a micro-batch */
+    char note[256];  /* why (policy's own words), "" if nothing to say */
 } plan;
 
 plan *plan_create(int dp, int cp, long bucket);

@@ -147,8 +147,8 @@ static est *make_est(const sched_in *in)
 }
 
 /* deepspeed's micro-batches (packed in trace order), then a placement. */
-static sft_status place_on_deepspeed(const sched_in *in, const trace_sample *s, size_t n,
-                                     plan *out, int mode)
+static sft_status place_on_deepspeed(const sched_in *in, const trace_sample *s, size_t n, plan *out,
+                                     int mode)
 {
     sched_in packed = *in;
     packed.ds_pack = 1;

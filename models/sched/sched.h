@@ -12,16 +12,16 @@
 #include "sim/cluster.h"
 
 typedef struct sched_in {
-    const arch *a;        /* borrowed */
-    const cost *c;        /* borrowed */
-    const clu_desc *cl;   /* borrowed: the cluster, for communication estimates */
+    const arch *a;      /* borrowed */
+    const cost *c;      /* borrowed */
+    const clu_desc *cl; /* borrowed: the cluster, for communication estimates */
     int dp, cp;
-    long bucket;          /* tokens per GPU */
-    int ds_pack;          /* deepspeed baseline: pack micro-batches (1) or one sequence each */
-    int rollback;         /* DACP roll-back on memory violation (1) or not */
-    double time_limit_s;  /* optimal: solver time limit */
-    int cp_impl, zero;    /* as in bld_opts: what the estimates model */
-    double host_s;        /* host overhead per micro-batch */
+    long bucket;         /* tokens per GPU */
+    int ds_pack;         /* deepspeed baseline: pack micro-batches (1) or one sequence each */
+    int rollback;        /* DACP roll-back on memory violation (1) or not */
+    double time_limit_s; /* optimal: solver time limit */
+    int cp_impl, zero;   /* as in bld_opts: what the estimates model */
+    double host_s;       /* host overhead per micro-batch */
 } sched_in;
 
 typedef sft_status (*sched_fn)(const sched_in *in, const trace_sample *s, size_t n, plan *out,

@@ -44,8 +44,8 @@ static sft_status parse_sizes(const char *spec, double **out, int *n, sft_err *e
         a[la] = '\0';
         double lo = sft_parse_bytes(a), hi = sft_parse_bytes(colon + 1);
         if (lo < 1 || hi < lo)
-            return sft_errf(e, SFT_EINPUT,
-                            "--sizes %s: expected A:B with 1 <= A <= B (e.g. 2M:1G)", spec);
+            return sft_errf(e, SFT_EINPUT, "--sizes %s: expected A:B with 1 <= A <= B (e.g. 2M:1G)",
+                            spec);
         for (double s = lo; s <= hi * (1 + 1e-12) && k < 64; s *= 2) {
             v = sft_xrealloc(v, (size_t)(k + 1) * sizeof *v);
             v[k++] = s;
@@ -58,8 +58,7 @@ static sft_status parse_sizes(const char *spec, double **out, int *n, sft_err *e
                 free(dup);
                 free(v);
                 return sft_errf(e, SFT_EINPUT,
-                                "--sizes %s: '%s' is not a byte size (e.g. 4096, 2M, 1G)", spec,
-                                t);
+                                "--sizes %s: '%s' is not a byte size (e.g. 4096, 2M, 1G)", spec, t);
             }
             v = sft_xrealloc(v, (size_t)(k + 1) * sizeof *v);
             v[k++] = s;
@@ -89,20 +88,31 @@ int cli_collective(int argc, char **argv)
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'o': opname = optarg; break;
-        case 'g': gpus = optarg; break;
-        case 'c': cluster = optarg; break;
-        case 's': sizes = optarg; break;
+        case 'o':
+            opname = optarg;
+            break;
+        case 'g':
+            gpus = optarg;
+            break;
+        case 'c':
+            cluster = optarg;
+            break;
+        case 's':
+            sizes = optarg;
+            break;
         case 'f':
             if (cli_parse_format(optarg, 0, &fmt, &e)) return cli_report(&e);
             break;
-        case 'h': help(); return 0;
+        case 'h':
+            help();
+            return 0;
         default:
             return cli_usage_error("collective", "unknown or incomplete option '%s'",
                                    argv[optind - 1]);
         }
     }
-    if (optind < argc) return cli_usage_error("collective", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return cli_usage_error("collective", "unexpected argument '%s'", argv[optind]);
     if (!opname) return cli_usage_error("collective", "--op is required");
     int op = coll_op_parse(opname);
     if (op < 0)
@@ -143,9 +153,8 @@ int cli_collective(int argc, char **argv)
         }
         cli_print_json(j);
     } else {
-        printf("# sftsim collective: %s on %ld GPUs of %s (%d node%s x %d %s)\n",
-               coll_op_name(op), n, c.name, c.nodes, c.nodes > 1 ? "s" : "", c.gpus_per_node,
-               c.gpu.name);
+        printf("# sftsim collective: %s on %ld GPUs of %s (%d node%s x %d %s)\n", coll_op_name(op),
+               n, c.name, c.nodes, c.nodes > 1 ? "s" : "", c.gpus_per_node, c.gpu.name);
         printf("# %14s %12s %12s %12s\n", "size(B)", "time(us)", "algbw(GB/s)", "busbw(GB/s)");
         for (int k = 0; k < nsz; k++)
             printf("  %14.0f %12.2f %12.2f %12.2f\n", rows[k].bytes, rows[k].time_s * 1e6,

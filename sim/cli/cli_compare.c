@@ -75,7 +75,8 @@ int cli_compare(int argc, char **argv)
     sft_status st = SFT_OK;
     double base = 0;
     for (int i = 0; i < np && !st; i++) {
-        if (o.fmt != CLI_JSON) fprintf(stderr, "sftsim compare: %s (%d/%d)...\n", pol[i], i + 1, np);
+        if (o.fmt != CLI_JSON)
+            fprintf(stderr, "sftsim compare: %s (%d/%d)...\n", pol[i], i + 1, np);
         st = scen_simulate(&s, pol[i], o.out != NULL, &res[i], &e);
         if (!st && strcmp(pol[i], "deepspeed") == 0) base = res[i]->run->mean_step_s;
     }
@@ -103,8 +104,7 @@ int cli_compare(int argc, char **argv)
             cJSON_AddNumberToObject(p, "peak_mem_bytes_max", mx);
             cJSON_AddNumberToObject(p, "mfu", R->mfu);
             cJSON *run = rep_run_json(R);
-            cJSON_AddItemToObject(p, "breakdown",
-                                  cJSON_DetachItemFromObject(run, "breakdown"));
+            cJSON_AddItemToObject(p, "breakdown", cJSON_DetachItemFromObject(run, "breakdown"));
             cJSON_Delete(run);
             int rounds = 0;
             for (int k = 0; k < R->nsteps; k++) rounds += R->steps[k].microbatches;
@@ -123,7 +123,9 @@ int cli_compare(int argc, char **argv)
                    "rank, %ld step(s), ds-pack %s, %s\n",
                    s.a.name, s.cl.name, clu_ngpus(&s.cl), s.dp, s.cp, s.bucket, s.batch,
                    (long)res[0]->run->nsteps, s.ds_pack ? "on" : "off",
-                   s.trace ? s.trace : s.dataset ? s.dataset : "lmsyschat1m");
+                   s.trace     ? s.trace
+                   : s.dataset ? s.dataset
+                               : "lmsyschat1m");
             printf("%-11s %9s %8s %6s %5s %13s | busiest GPU per step (s): %7s %7s %7s %7s %7s\n",
                    "policy", "step(s)", "speedup", "MFU", "OOM", "peak GB", "compute", "launch",
                    "host", "expcomm", "idle");
@@ -137,7 +139,8 @@ int cli_compare(int argc, char **argv)
                 }
                 char sp[16] = "-";
                 if (base > 0) snprintf(sp, sizeof sp, "%.2fx", base / R->mean_step_s);
-                printf("%-11s %9.4f %8s %5.1f%% %5s %6.1f-%-6.1f | %26s %7.4f %7.4f %7.4f %7.4f %7.4f\n",
+                printf("%-11s %9.4f %8s %5.1f%% %5s %6.1f-%-6.1f | %26s %7.4f %7.4f %7.4f %7.4f "
+                       "%7.4f\n",
                        pol[i], R->mean_step_s, sp, 100 * R->mfu, R->oom ? "yes" : "no", mn / 1e9,
                        mx / 1e9, "", B->compute_s - R->launch_s, R->launch_s, B->host_s,
                        B->exposed_comm_s, B->idle_s);

@@ -49,13 +49,16 @@ int cli_list(int argc, char **argv)
             return cli_usage_error("list", "unexpected argument '%s'", argv[i]);
         }
     }
-    if (!what) return cli_usage_error("list", "say what to list: clusters, gpus, models, datasets or policies");
+    if (!what)
+        return cli_usage_error("list",
+                               "say what to list: clusters, gpus, models, datasets or policies");
     const char *kind = NULL;
-    if (strcmp(what, "clusters") == 0 || strcmp(what, "gpus") == 0 ||
-        strcmp(what, "models") == 0 || strcmp(what, "datasets") == 0)
+    if (strcmp(what, "clusters") == 0 || strcmp(what, "gpus") == 0 || strcmp(what, "models") == 0 ||
+        strcmp(what, "datasets") == 0)
         kind = what;
     else if (strcmp(what, "policies") != 0)
-        return cli_usage_error("list", "'%s': valid kinds are clusters, gpus, models, datasets, policies", what);
+        return cli_usage_error(
+            "list", "'%s': valid kinds are clusters, gpus, models, datasets, policies", what);
 
     cJSON *arr = cJSON_CreateArray();
     if (!kind) {

@@ -109,8 +109,8 @@ int cli_reproduce(int argc, char **argv)
     if (rc < 0) return 0;
     if (rc) return cli_report(&e);
     for (int i = 0; i < SO_NOPTS; i++)
-        if (o.v[i] && i != SO_STEPS && i != SO_SEED && i != SO_GRANULARITY &&
-            i != SO_CALIBRATION && i != SO_HOST_OVERHEAD)
+        if (o.v[i] && i != SO_STEPS && i != SO_SEED && i != SO_GRANULARITY && i != SO_CALIBRATION &&
+            i != SO_HOST_OVERHEAD)
             return cli_usage_error("reproduce",
                                    "--%s: the experiment fixes it (reproduce takes --steps, "
                                    "--seed, --granularity, --calibration, --host-overhead-ms)",
@@ -205,8 +205,8 @@ int cli_reproduce(int argc, char **argv)
             cJSON_AddItemToArray(arr, r);
             if (o.fmt != CLI_JSON)
                 printf("%-17s %3sx%-2s %9s | %10.4f %10.4f %10.4f %10.4f | %11.2fx %11.2fx%s\n",
-                       settings[s].label, settings[s].dp, settings[s].cp, settings[s].bucket, dp, du,
-                       so, sk, spp, spu, oom(A, "skrull") ? "  (skrull OOM)" : "");
+                       settings[s].label, settings[s].dp, settings[s].cp, settings[s].bucket, dp,
+                       du, so, sk, spp, spu, oom(A, "skrull") ? "  (skrull OOM)" : "");
         }
         cJSON *h = cJSON_AddObjectToObject(j, "headline");
         cJSON_AddNumberToObject(h, "paper_mean_speedup", 3.76);

@@ -23,8 +23,10 @@ static void text_summary(const scenario *s, const char *policy, const scen_resul
     const rep_run *R = r->run;
     printf("sftsim run: %s on %s (%d GPUs = DP %d x CP %d), %s, %s, policy %s\n", s->a.name,
            s->cl.name, clu_ngpus(&s->cl), s->dp, s->cp,
-           s->trace ? s->trace : s->dataset ? s->dataset : "lmsyschat1m", cost_calibration(s->c),
-           policy);
+           s->trace     ? s->trace
+           : s->dataset ? s->dataset
+                        : "lmsyschat1m",
+           cost_calibration(s->c), policy);
     printf("  bucket %ld tokens/GPU%s, batch %ld/DP rank, %d step%s, %ld samples (%ld clipped to "
            "%ld), ZeRO-%d, CP %s, ds-pack %s\n",
            s->bucket, s->bucket_from_memory ? " (memory model)" : "", s->batch, R->nsteps,

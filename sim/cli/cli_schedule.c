@@ -34,9 +34,10 @@ int cli_schedule(int argc, char **argv)
         scen_release(&s);
         return cli_report(&e);
     }
-    sched_in in = {&s.a,      s.c,        &s.cl,      s.dp,
-                   s.cp,      s.bucket,   s.ds_pack,  s.rollback,
-                   s.opt_time_limit_s,    s.bo.cp_impl, s.bo.zero, s.bo.host_overhead_s};
+    sched_in in = {&s.a,         s.c,        &s.cl,
+                   s.dp,         s.cp,       s.bucket,
+                   s.ds_pack,    s.rollback, s.opt_time_limit_s,
+                   s.bo.cp_impl, s.bo.zero,  s.bo.host_overhead_s};
     est *es = est_create(&in, s.bo.cp_impl, s.bo.zero, s.bo.host_overhead_s);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(j, "scenario", scen_json(&s));
@@ -87,8 +88,7 @@ int cli_schedule(int argc, char **argv)
                     int any = 0;
                     for (int i = 0; i < mb->n; i++) {
                         if (mb->seq[i].cp != (c < 0 ? PLAN_DIST : c)) continue;
-                        if (!any)
-                            printf(c < 0 ? "      distributed:" : "      cp %-2d      :", c);
+                        if (!any) printf(c < 0 ? "      distributed:" : "      cp %-2d      :", c);
                         printf(" %lld:%lld", (long long)mb->seq[i].id, (long long)mb->seq[i].len);
                         any = 1;
                     }

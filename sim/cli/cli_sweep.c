@@ -99,8 +99,8 @@ static void point_fields(const sw_ctx *x, int p, cJSON *row, char *key, size_t k
     for (int k = 0; k < x->nvar; k++) {
         int o = x->var[k];
         const char *v = x->vals[o][idx[k]];
-        off += (size_t)snprintf(key + off, off < keylen ? keylen - off : 0, "%s%s=%s",
-                                k ? "," : "", scen_opt_name(o), v);
+        off += (size_t)snprintf(key + off, off < keylen ? keylen - off : 0, "%s%s=%s", k ? "," : "",
+                                scen_opt_name(o), v);
     }
     cJSON_AddStringToObject(row, "key", key);
     for (int k = 0; k < x->nvar; k++) {
@@ -208,7 +208,8 @@ static void print_table(const sw_ctx *x)
         if (cJSON_IsNumber(sp)) snprintf(ss, sizeof ss, "%.2fx", sp->valuedouble);
         if (cJSON_IsNumber(mfu)) snprintf(ms, sizeof ms, "%.1f%%", 100 * mfu->valuedouble);
         printf("%-6d %-40s %-10s %-10s %10s %8s %6s %s\n",
-               cJSON_GetObjectItem(r, "point")->valueint, cJSON_GetObjectItem(r, "key")->valuestring,
+               cJSON_GetObjectItem(r, "point")->valueint,
+               cJSON_GetObjectItem(r, "key")->valuestring,
                cJSON_GetObjectItem(r, "policy")->valuestring,
                cJSON_GetObjectItem(r, "status")->valuestring, ts, ss, ms,
                cJSON_GetObjectItem(r, "reason")->valuestring);

@@ -93,8 +93,7 @@ cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *
     scenario s;
     sft_err e = {0};
     sft_status st = scen_resolve(&o, &s, &e);
-    if (st)
-        return status_rows(policies, np, st == SFT_EINTERNAL ? "error" : "infeasible", e.msg);
+    if (st) return status_rows(policies, np, st == SFT_EINTERNAL ? "error" : "infeasible", e.msg);
     cJSON *rows = cJSON_CreateArray();
     double base_t = 0;
     scen_result *kept[16] = {0};
@@ -245,8 +244,8 @@ static void progress(const pool_cfg *c, int done, int total, int failed, double 
 {
     if (!c->progress) return;
     double el = sft_wall() - t0, eta = done ? el / done * (total - done) : 0;
-    fprintf(stderr, "sftsim: %d/%d points done, %d with errors, %.0f s elapsed, ETA %.0f s\n",
-            done, total, failed, el, eta);
+    fprintf(stderr, "sftsim: %d/%d points done, %d with errors, %.0f s elapsed, ETA %.0f s\n", done,
+            total, failed, el, eta);
 }
 
 static int row_failed(const cJSON *rows)

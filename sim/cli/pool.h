@@ -27,14 +27,14 @@ typedef struct pool_point {
 typedef int (*pool_done_fn)(void *ctx, int point, const cJSON *rows, sft_err *e);
 
 typedef struct pool_cfg {
-    const scen_opts *base;      /* borrowed */
-    const pool_point *points;   /* borrowed, n entries */
+    const scen_opts *base;    /* borrowed */
+    const pool_point *points; /* borrowed, n entries */
     int n;
     const char *const *policies; /* borrowed, np entries */
     int np;
-    int workers;                /* child processes at once (per MPI rank) */
-    const unsigned char *skip;  /* n flags (points already done) or NULL */
-    int progress;               /* print progress on stderr */
+    int workers;               /* child processes at once (per MPI rank) */
+    const unsigned char *skip; /* n flags (points already done) or NULL */
+    int progress;              /* print progress on stderr */
     pool_done_fn done;
     void *ctx;
 } pool_cfg;

@@ -12,13 +12,31 @@
 #include "sim/engine.h"
 #include "traces/trace.h"
 
-static const char *const opt_names[SO_NOPTS] = {
-    "cluster", "gpus",    "model",    "dataset",     "trace",       "policy",
-    "dp",      "cp",      "batch",    "bucket",      "steps",       "seed",
-    "cp-impl", "zero",    "ds-pack",  "granularity", "max-len",     "calibration",
-    "host-overhead-ms",   "rollback"};
+static const char *const opt_names[SO_NOPTS] = {"cluster",
+                                                "gpus",
+                                                "model",
+                                                "dataset",
+                                                "trace",
+                                                "policy",
+                                                "dp",
+                                                "cp",
+                                                "batch",
+                                                "bucket",
+                                                "steps",
+                                                "seed",
+                                                "cp-impl",
+                                                "zero",
+                                                "ds-pack",
+                                                "granularity",
+                                                "max-len",
+                                                "calibration",
+                                                "host-overhead-ms",
+                                                "rollback"};
 
-const char *scen_opt_name(int i) { return i >= 0 && i < SO_NOPTS ? opt_names[i] : "?"; }
+const char *scen_opt_name(int i)
+{
+    return i >= 0 && i < SO_NOPTS ? opt_names[i] : "?";
+}
 
 int scen_opt_find(const char *name)
 {
@@ -93,7 +111,8 @@ int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_
             int st = extra[ch - X_EXTRA].fn(ctx, optarg, e);
             if (st) return st;
         } else {
-            return sft_errf(e, SFT_EINPUT, "sftsim %s: unknown or incomplete option '%s' (see sftsim %s --help)",
+            return sft_errf(e, SFT_EINPUT,
+                            "sftsim %s: unknown or incomplete option '%s' (see sftsim %s --help)",
                             cmd, argv[optind - 1], cmd);
         }
     }
@@ -203,7 +222,8 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
     else if (strcmp(impl, "ring") == 0)
         s->bo.cp_impl = BLD_RING;
     else {
-        st = sft_errf(e, SFT_EINPUT, "--cp-impl %s: valid values are allgather, ulysses, ring", impl);
+        st = sft_errf(e, SFT_EINPUT, "--cp-impl %s: valid values are allgather, ulysses, ring",
+                      impl);
         goto fail;
     }
     if (s->bo.cp_impl == BLD_ULYSSES && s->a.heads % s->cp != 0) {
@@ -264,7 +284,10 @@ cJSON *scen_json(const scenario *s)
     cJSON_AddItemToObject(j, "cluster", clu_to_json(&s->cl));
     cJSON_AddNumberToObject(j, "gpus", clu_ngpus(&s->cl));
     cJSON_AddStringToObject(j, "model", s->a.name);
-    cJSON_AddStringToObject(j, "dataset", s->trace ? "" : s->dataset ? s->dataset : TRACE_DEFAULT_DATASET);
+    cJSON_AddStringToObject(j, "dataset",
+                            s->trace     ? ""
+                            : s->dataset ? s->dataset
+                                         : TRACE_DEFAULT_DATASET);
     if (s->trace) cJSON_AddStringToObject(j, "trace", s->trace);
     cJSON_AddNumberToObject(j, "dp", s->dp);
     cJSON_AddNumberToObject(j, "cp", s->cp);
@@ -296,15 +319,17 @@ void scen_result_destroy(scen_result *r)
 }
 
 /* Steps of the scenario's trace, scheduled; build != NULL also builds them. */
-static sft_status schedule_steps(const scenario *s, const char *policy, bld *build,
-                                 scen_result *r, int **rounds, sft_err *e)
+static sft_status schedule_steps(const scenario *s, const char *policy, bld *build, scen_result *r,
+                                 int **rounds, sft_err *e)
 {
     trace_src *src = NULL;
-    sft_status st = trace_src_open(s->dataset, s->trace, s->steps, s->batch * s->dp, s->seed, &src, e);
+    sft_status st =
+        trace_src_open(s->dataset, s->trace, s->steps, s->batch * s->dp, s->seed, &src, e);
     if (st) return st;
-    sched_in in = {&s->a,     s->c,         &s->cl,     s->dp,      s->cp,
-                   s->bucket, s->ds_pack,   s->rollback, s->opt_time_limit_s,
-                   s->bo.cp_impl, s->bo.zero, s->bo.host_overhead_s};
+    sched_in in = {&s->a,         s->c,        &s->cl,
+                   s->dp,         s->cp,       s->bucket,
+                   s->ds_pack,    s->rollback, s->opt_time_limit_s,
+                   s->bo.cp_impl, s->bo.zero,  s->bo.host_overhead_s};
     trace_sample *buf = NULL;
     size_t cap = 0;
     for (int step = 0;; step++) {

@@ -93,14 +93,14 @@ cJSON *scen_json(const scenario *s);
 
 /* One policy run over the scenario's steps. */
 typedef struct scen_result {
-    rep_run *run;   /* owned */
-    plan **plans;   /* owned, one per step */
+    rep_run *run; /* owned */
+    plan **plans; /* owned, one per step */
     int nplans;
-    long clipped;   /* samples longer than max_len, clipped to it */
+    long clipped; /* samples longer than max_len, clipped to it */
     long samples;
     double build_s, sched_s; /* host time spent building programs / scheduling */
-    prog *prog;     /* owned, kept when keep_prog */
-    eng_result *eng; /* owned, kept when keep_prog */
+    prog *prog;              /* owned, kept when keep_prog */
+    eng_result *eng;         /* owned, kept when keep_prog */
 } scen_result;
 
 /* Runs policy over the scenario. keep_prog keeps the program and event log

@@ -71,7 +71,7 @@ static sft_status write_csv(const char *path, const cJSON *pts, const char *cons
 
 /* sweep.h5: one table /sweep, the CSV's columns (swept options as strings,
  * a missing speedup as NaN). */
-#define H5_OPT_LEN 64
+#define H5_OPT_LEN    64
 #define H5_REASON_LEN 256
 
 static void put_str(char *dst, size_t n, const cJSON *v)
@@ -87,10 +87,13 @@ static void put_str(char *dst, size_t n, const cJSON *v)
     snprintf(dst, n, "%s", s);
 }
 
-static double put_num(const cJSON *v) { return cJSON_IsNumber(v) ? v->valuedouble : NAN; }
+static double put_num(const cJSON *v)
+{
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
 
 static sft_status write_h5(const char *path, const cJSON *pts, const char *const *swept, int ns,
-                          sft_err *e)
+                           sft_err *e)
 {
     enum { NFIXED = 11 };
     h5x_col cols[NFIXED + 32];
@@ -105,8 +108,8 @@ static sft_status write_h5(const char *path, const cJSON *pts, const char *const
     size_t o_pol = off, o_st = off + 32, o_t = o_st + 16;
     cols[nc++] = (h5x_col){"policy", H5X_STR, o_pol, 32};
     cols[nc++] = (h5x_col){"status", H5X_STR, o_st, 16};
-    static const char *const nums[] = {"mean_step_time_s", "speedup_vs_deepspeed", "mfu",
-                                       "peak_mem_bytes_min", "peak_mem_bytes_max", "bucket"};
+    static const char *const nums[] = {"mean_step_time_s",   "speedup_vs_deepspeed", "mfu",
+                                       "peak_mem_bytes_min", "peak_mem_bytes_max",   "bucket"};
     for (int k = 0; k < 6; k++) cols[nc++] = (h5x_col){nums[k], H5X_F64, o_t + 8 * (size_t)k, 0};
     size_t o_oom = o_t + 48, o_reason = o_oom + 1;
     cols[nc++] = (h5x_col){"oom", H5X_U8, o_oom, 0};
@@ -136,8 +139,10 @@ static sft_status write_h5(const char *path, const cJSON *pts, const char *const
         free(rows);
         return e->status;
     }
-    h5x_table *t = h5x_table_create(f, h5x_root(f), "sweep", "sftsim sweep: one row per point "
-                                    "and policy", cols, nc, rowsize, 1024, e);
+    h5x_table *t = h5x_table_create(f, h5x_root(f), "sweep",
+                                    "sftsim sweep: one row per point "
+                                    "and policy",
+                                    cols, nc, rowsize, 1024, e);
     if (!t) st = e->status;
     if (!st && n) st = h5x_table_append(t, rows, (size_t)n, e);
     if (t) {
