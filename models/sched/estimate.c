@@ -91,9 +91,22 @@ double est_load(est *e, double len, int shard)
     return e->in.a->layers * (lin * len / shard + (shard > 1 ? v[2] + v[3] : v[0] + v[1]));
 }
 
-/* Per-layer CP communication for V distributed tokens: forward before the
- * attention, backward before (prefetch) and after it. */
-static void comm(est *e, double V, double *fwd, double *bwd_pre, double *bwd_post)
+void est_get_terms(const est *e, est_terms *t)
+{
+    t->lin_fwd = e->lin_fwd;
+    t->lin_bwd_post = e->lin_bwd_post;
+    t->lin_bwd_pre = e->lin_bwd_pre;
+    t->fixed = e->fixed + e->host;
+    t->grad_rs = e->grad_rs;
+}
+
+void est_attn(est *e, double len, double out[4])
+{
+    const double *v = attn4(e, len);
+    for (int i = 0; i < 4; i++) out[i] = v[i];
+}
+
+void est_comm(est *e, double V, double *fwd, double *bwd_pre, double *bwd_post)
 {
     *fwd = *bwd_pre = *bwd_post = 0;
     int N = e->in.cp;
@@ -146,7 +159,7 @@ double est_mb(est *e, const plan_mb *mb)
         }
     }
     double cf, cbp, cbq;
-    comm(e, V, &cf, &cbp, &cbq);
+    est_comm(e, V, &cf, &cbp, &cbq);
     double worst = 0, worst_fwd = 0;
     for (int j = 0; j < N && j < 64; j++) {
         double fwd = e->lin_fwd * Tj[j] + max2(cf, locf[j]) + dist_f;

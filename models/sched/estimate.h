@@ -26,6 +26,21 @@ void est_destroy(est *e);
 /* Compute load of one sequence for DACP's balance: local (shard 1) or one
  * rank's share of it distributed. */
 double est_load(est *e, double len, int shard);
+/* The estimate's pieces, for the exact optimum's linear model (optimal.c):
+ * per token and layer, the linear work forward, backward before the
+ * attention and backward after it; per micro-batch, the launch gaps and host
+ * overhead (fixed) and the gradient reduce-scatter (ZeRO-2, else 0). */
+typedef struct est_terms {
+    double lin_fwd, lin_bwd_post, lin_bwd_pre;
+    double fixed, grad_rs;
+} est_terms;
+void est_get_terms(const est *e, est_terms *t);
+/* One sequence's attention per layer: out[0..3] = local forward, local
+ * backward, distributed share forward, distributed share backward. */
+void est_attn(est *e, double len, double out[4]);
+/* CP communication per layer for V distributed tokens: before the forward
+ * attention, before the backward one (prefetch) and after it. */
+void est_comm(est *e, double V, double *fwd, double *bwd_pre, double *bwd_post);
 /* Estimated time of a micro-batch / of a DP rank's micro-batches / of the
  * whole plan (slowest DP rank). */
 double est_mb(est *e, const plan_mb *mb);

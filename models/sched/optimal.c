@@ -26,7 +26,6 @@
 
 #include "models/sched/estimate.h"
 #include "models/sched/sched.h"
-#include "sim/coll.h"
 
 #define OPT_MAX_SEQ  40
 #define OPT_MAX_COLS 40000
@@ -127,79 +126,29 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
                         cols, K, R, M, N);
 
     est *es = est_create(in, in->cp_impl, in->zero, in->host_s);
-    /* the estimator's pieces, queried through one-sequence micro-batches */
-    double L = a->layers;
-    plan_seq one;
-    plan_mb mb1 = {1, 1, &one};
-    (void)mb1;
-
-    /* per-layer linear cost per token and fixed costs: from est via probes */
-    double tref = C > 0 ? C : 8192;
-    double lin_f = 0, lin_bp = 0, lin_bq = 0, launch = cost_gpu(in->c)->launch_s;
-    for (int bwd = 0; bwd < 2; bwd++) {
-        int nops;
-        const arch_op *ops = arch_layer_ops(a, bwd, &nops);
-        for (int i = 0; i < nops; i++) {
-            if (ops[i].kind == AOP_ATTN) continue;
-            double t = (cost_op(in->c, a, &ops[i], tref, NULL, 0) - launch) / tref;
-            if (!bwd)
-                lin_f += t;
-            else if (ops[i].where == AW_POST)
-                lin_bp += t;
-            else
-                lin_bq += t;
-        }
-    }
-    double fixed = cost_mb_fixed(in->c, a) + in->host_s;
-    int *grp = sft_xmalloc((size_t)(R * N) * sizeof *grp);
-    for (int i = 0; i < R * N; i++) grp[i] = i;
-    double grad_rs = in->zero == 2 && R * N > 1 ? coll_estimate(in->cl, COLL_REDUCE_SCATTER, grp,
-                                                                R * N, 2 * arch_params(a))
-                                                : 0;
-    /* CP communication per layer, affine in V (distributed tokens) */
-    double kvh = (double)a->kv_heads * a->head_dim, vmax = C * N;
+    est_terms et;
+    est_get_terms(es, &et);
+    double L = a->layers, fixed = et.fixed, grad_rs = et.grad_rs;
+    double lin_f = et.lin_fwd, lin_bp = et.lin_bwd_post, lin_bq = et.lin_bwd_pre;
+    /* CP communication per layer, affine in V (distributed tokens): the
+     * closed form fitted between one token and a full micro-batch */
+    double vmax = C * N, f1, p1, q1, f2, p2, q2;
     double cf_a = 0, cf_b = 0, cbp_a = 0, cbp_b = 0, cbq_a = 0, cbq_b = 0;
-    if (N > 1 && in->cp_impl == BLD_ALLGATHER) {
-        double t1 = coll_estimate(in->cl, COLL_ALL_GATHER, grp, N, 4 * kvh);
-        double t2 = coll_estimate(in->cl, COLL_ALL_GATHER, grp, N, vmax * 4 * kvh);
-        fit(t1, t2, vmax, &cf_a, &cf_b);
-        cbp_a = cf_a;
-        cbp_b = cf_b;
-        t1 = coll_estimate(in->cl, COLL_REDUCE_SCATTER, grp, N, 4 * kvh);
-        t2 = coll_estimate(in->cl, COLL_REDUCE_SCATTER, grp, N, vmax * 4 * kvh);
-        fit(t1, t2, vmax, &cbq_a, &cbq_b);
-    } else if (N > 1 && in->cp_impl == BLD_ULYSSES) {
-        double kvu = (double)(a->kv_heads >= N ? a->kv_heads : N) * a->head_dim;
-        double per = (a->hidden + 2 * kvu) * 2 / N + a->hidden * 2.0 / N;
-        double t1 = coll_estimate(in->cl, COLL_ALL_TO_ALL, grp, N, per);
-        double t2 = coll_estimate(in->cl, COLL_ALL_TO_ALL, grp, N, vmax * per);
-        fit(t1, t2, vmax, &cf_a, &cf_b);
-        cbq_a = cf_a;
-        cbq_b = cf_b;
-    } else if (N > 1) {
-        double per = 4 * kvh / N;
-        double t1 = (N - 1) * coll_estimate(in->cl, COLL_RING_SHIFT, grp, N, per);
-        double t2 = (N - 1) * coll_estimate(in->cl, COLL_RING_SHIFT, grp, N, vmax * per);
-        fit(t1, t2, vmax, &cf_a, &cf_b);
-        cbq_a = 2 * cf_a;
-        cbq_b = 2 * cf_b;
-    }
-    free(grp);
-    /* per-sequence attention (all layers summed later by L) */
+    est_comm(es, 1, &f1, &p1, &q1);
+    est_comm(es, vmax, &f2, &p2, &q2);
+    fit(f1, f2, vmax, &cf_a, &cf_b);
+    fit(p1, p2, vmax, &cbp_a, &cbp_b);
+    fit(q1, q2, vmax, &cbq_a, &cbq_b);
+    /* per-sequence attention per layer */
     double *af = sft_xmalloc((size_t)K * sizeof *af), *ab = sft_xmalloc((size_t)K * sizeof *ab);
     double *df = sft_xmalloc((size_t)K * sizeof *df), *db = sft_xmalloc((size_t)K * sizeof *db);
     for (int k = 0; k < K; k++) {
-        double len = (double)s[k].len;
-        cost_seq loc = {len, len}, sh = cost_shard(len, N);
-        arch au = *a;
-        if (in->cp_impl == BLD_ULYSSES && N > 1) {
-            sh.q = sh.k = len;
-            au.heads = a->heads % N == 0 ? a->heads / N : a->heads;
-        }
-        af[k] = cost_attn(in->c, a, 0, 1, &loc, 1) - launch;
-        ab[k] = cost_attn(in->c, a, 1, 1, &loc, 1) - launch;
-        df[k] = N > 1 ? cost_attn(in->c, &au, 0, 1, &sh, 1) - launch : af[k];
-        db[k] = N > 1 ? cost_attn(in->c, &au, 1, 1, &sh, 1) - launch : ab[k];
+        double v[4];
+        est_attn(es, (double)s[k].len, v);
+        af[k] = v[0];
+        ab[k] = v[1];
+        df[k] = v[2];
+        db[k] = v[3];
     }
 
     milp q = {0};

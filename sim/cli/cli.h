@@ -31,6 +31,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) SFT_PRINTF(2, 3);
 sft_status cli_parse_format(const char *v, int allow_csv, cli_format *out, sft_err *e);
 /* Splits a comma list: items point into *buf (a copy, caller frees). */
 int cli_split_list(const char *list, char **buf, const char **items, int max);
+/* -j / --jobs: a worker count in [1, 1024]. */
+sft_status cli_parse_jobs(const char *arg, long *jobs, sft_err *e);
 /* "-j" and "-jN" as the long option --jobs (the subcommands parse long
  * options only); *buf receives what it allocates (caller frees). */
 char *cli_short_jobs(char *arg, char **buf);

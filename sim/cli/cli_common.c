@@ -57,3 +57,10 @@ char *cli_short_jobs(char *arg, char **buf)
     }
     return arg;
 }
+
+sft_status cli_parse_jobs(const char *arg, long *jobs, sft_err *e)
+{
+    if (sft_parse_long(arg, 1, 1024, jobs) != 0)
+        return sft_errf(e, SFT_EINPUT, "-j %s: expected a worker count in [1, 1024]", arg);
+    return SFT_OK;
+}

@@ -37,11 +37,7 @@ typedef struct rp_ctx {
 
 static int set_jobs(void *ctx, const char *arg, sft_err *e)
 {
-    long j;
-    if (sft_parse_long(arg, 1, 1024, &j) != 0)
-        return sft_errf(e, SFT_EINPUT, "-j %s: expected a worker count in [1, 1024]", arg);
-    ((rp_ctx *)ctx)->jobs = j;
-    return 0;
+    return cli_parse_jobs(arg, &((rp_ctx *)ctx)->jobs, e);
 }
 
 static void help(void)

@@ -46,11 +46,7 @@ static int set_policies(void *ctx, const char *arg, sft_err *e)
 
 static int set_jobs(void *ctx, const char *arg, sft_err *e)
 {
-    long j;
-    if (sft_parse_long(arg, 1, 1024, &j) != 0)
-        return sft_errf(e, SFT_EINPUT, "-j %s: expected a worker count in [1, 1024]", arg);
-    ((sw_ctx *)ctx)->jobs = j;
-    return 0;
+    return cli_parse_jobs(arg, &((sw_ctx *)ctx)->jobs, e);
 }
 
 static int set_resume(void *ctx, const char *arg, sft_err *e)

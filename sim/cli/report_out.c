@@ -38,6 +38,18 @@ static rep_src source(const scenario *s, const char *policy, const scen_result *
     return x;
 }
 
+/* dir/summary.json: the --format json document (borrowed). */
+static sft_status write_summary(const char *dir, const cJSON *summary, sft_err *e)
+{
+    char path[4096];
+    sft_status st = join(path, sizeof path, dir, "summary.json", e);
+    if (st) return st;
+    char *text = cJSON_Print(summary);
+    st = sft_write_file(path, text, strlen(text), e);
+    cJSON_free(text);
+    return st;
+}
+
 /* compare: groups per policy in the timeline, a schedule graph per policy. */
 static sft_status write_all(const char *dir, const rep_src *src, int n, int compare,
                             const cJSON *summary, sft_err *e)
@@ -45,11 +57,7 @@ static sft_status write_all(const char *dir, const rep_src *src, int n, int comp
     sft_status st = sft_mkdir(dir, e);
     if (st) return st;
     char path[4096], path2[4096];
-    if ((st = join(path, sizeof path, dir, "summary.json", e))) return st;
-    char *text = cJSON_Print(summary);
-    st = sft_write_file(path, text, strlen(text), e);
-    cJSON_free(text);
-    if (st) return st;
+    if ((st = write_summary(dir, summary, e))) return st;
     const cJSON *scen = cJSON_GetObjectItemCaseSensitive(summary, "scenario");
     char *scen_text = scen ? cJSON_PrintUnformatted(scen) : NULL;
     const char *scen_json = scen_text ? scen_text : "{}";
@@ -106,11 +114,8 @@ sft_status rout_schedule(const char *dir, const scenario *s, const char *policy,
     sft_status st = sft_mkdir(dir, e);
     if (st) return st;
     char path[4096], path2[4096];
-    if ((st = join(path, sizeof path, dir, "summary.json", e))) return st;
-    char *text = cJSON_Print(summary);
-    st = sft_write_file(path, text, strlen(text), e);
-    cJSON_free(text);
-    if (!st && !(st = join(path, sizeof path, dir, "schedule.dot", e)) &&
+    if ((st = write_summary(dir, summary, e))) return st;
+    if (!(st = join(path, sizeof path, dir, "schedule.dot", e)) &&
         !(st = join(path2, sizeof path2, dir, "schedule.svg", e)))
         st = rep_graph_write(path, path2, &src, ROUT_STEP, e);
     return st;
