@@ -28,8 +28,8 @@ typedef struct section {
 } section;
 
 static const section sections[] = {
-    {"core", bench_core},   {"run", bench_run},         {"sched", bench_sched},
-    {"scale", bench_scale}, {"reports", bench_reports},
+    {"core", bench_core},   {"run", bench_run},     {"sched", bench_sched},
+    {"scale", bench_scale}, {"repro", bench_repro}, {"reports", bench_reports},
 };
 
 int main(int argc, char **argv)

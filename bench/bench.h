@@ -15,6 +15,7 @@ void bench_core(void);
 void bench_run(void);
 void bench_sched(void);
 void bench_scale(void);
+void bench_repro(void);
 void bench_reports(void);
 /* Runs scenarios (argv-style, argv[0] ignored) in children and prints the
  * wall time per simulated step of each. */
