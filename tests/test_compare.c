@@ -10,25 +10,6 @@
 
 #include "tutil.h"
 
-static cJSON *run_json(const char *const *args)
-{
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = NULL;
-    for (int i = 0; args[i]; i++) argv[n++] = args[i];
-    argv[n++] = "--format";
-    argv[n++] = "json";
-    argv[n] = NULL;
-    char *out, *err;
-    int rc = tu_run(argv, &out, &err);
-    if (rc != 0) fail_msg("exit %d: %s", rc, err);
-    cJSON *j = cJSON_Parse(out);
-    if (!j) fail_msg("not JSON: %.200s", out);
-    free(out);
-    free(err);
-    return j;
-}
-
 /* DESIGN §3: {"scenario","policies":[{"policy","mean_step_time_s",
  * "speedup_vs_deepspeed","oom","peak_mem_bytes_min","peak_mem_bytes_max"}]};
  * speedup = deepspeed's step time / the policy's. */
@@ -36,7 +17,7 @@ static void compare_contract(void **state)
 {
     (void)state;
     const char *args[] = {"compare", "--steps", "2", NULL};
-    cJSON *j = run_json(args);
+    cJSON *j = tu_run_json(0, args);
     assert_non_null(cJSON_GetObjectItem(j, "scenario"));
     cJSON *pols = cJSON_GetObjectItem(j, "policies");
     assert_int_equal(cJSON_GetArraySize(pols), 4); /* deepspeed, sorted, dacp, skrull */
@@ -63,7 +44,7 @@ static void schedule_plan(void **state)
 {
     (void)state;
     const char *args[] = {"schedule", "--policy", "skrull", "--steps", "1", NULL};
-    cJSON *j = run_json(args);
+    cJSON *j = tu_run_json(0, args);
     cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0);
     int count = 0;
     char seen[256] = {0};
@@ -113,7 +94,7 @@ static void no_rollback_is_oom(void **state)
                         "--dp",         "1",         "--cp",   "2",       "--model",
                         "qwen2.5-0.5b", "--policy",  "dacp",   "--batch", "3",
                         "--trace",      f,           NULL};
-    cJSON *j = run_json(on);
+    cJSON *j = tu_run_json(0, on);
     assert_int_equal(
         (int)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "scenario"), "bucket")->valuedouble, 29883);
     assert_false(cJSON_IsTrue(cJSON_GetObjectItem(j, "oom")));
@@ -122,7 +103,7 @@ static void no_rollback_is_oom(void **state)
                          "--dp",         "1",         "--cp",       "2",       "--model",
                          "qwen2.5-0.5b", "--policy",  "dacp",       "--batch", "3",
                          "--trace",      f,           "--rollback", "off",     NULL};
-    j = run_json(off);
+    j = tu_run_json(0, off);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "oom")));
     cJSON_Delete(j);
 }

@@ -21,15 +21,8 @@ static char *dir_of(const char *name)
 /* Runs `sftsim <args> --out dir`; returns the exit code, *err the stderr. */
 static int run_out(const char *dir, const char *const *args, char **err)
 {
-    const char *argv[40];
-    int n = 0;
-    argv[n++] = NULL;
-    for (int i = 0; args[i]; i++) argv[n++] = args[i];
-    argv[n++] = "--out";
-    argv[n++] = dir;
-    argv[n] = NULL;
     char *out;
-    int rc = tu_run(argv, &out, err);
+    int rc = tu_run_with(args, "--out", dir, &out, err);
     free(out);
     return rc;
 }

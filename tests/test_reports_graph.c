@@ -13,25 +13,6 @@
 #include "sim/cli/scenario.h"
 #include "tutil.h"
 
-static const char *run_out(const char *name, const char *const *args)
-{
-    static char dir[512];
-    snprintf(dir, sizeof dir, "%s/%s", tu_tmpdir(), name);
-    const char *argv[40];
-    int n = 0;
-    argv[n++] = NULL;
-    for (int i = 0; args[i]; i++) argv[n++] = args[i];
-    argv[n++] = "--out";
-    argv[n++] = dir;
-    argv[n] = NULL;
-    char *out, *err;
-    int rc = tu_run(argv, &out, &err);
-    if (rc != 0) fail_msg("sftsim exit %d: %s", rc, err);
-    free(out);
-    free(err);
-    return dir;
-}
-
 /* The plans of the scenario under policy (argv as the subcommand sees it). */
 static scen_result *schedule(const char *const *argv, const char *policy, scenario *s)
 {
@@ -155,7 +136,7 @@ static void run_graph(void **state)
 {
     (void)state;
     const char *args[] = {"run", "--steps", "1", NULL};
-    const char *dir = run_out("run", args);
+    const char *dir = tu_run_out("run", args);
     scenario s;
     scen_result *r = schedule(args, NULL, &s);
     check_graph(dir, "schedule.dot", r->plans[0]);
@@ -169,7 +150,7 @@ static void compare_graphs(void **state)
 {
     (void)state;
     const char *args[] = {"compare", "--steps", "1", NULL};
-    const char *dir = run_out("compare", args);
+    const char *dir = tu_run_out("compare", args);
     static const char *const pols[] = {"deepspeed", "sorted", "dacp", "skrull"};
     for (int i = 0; i < 4; i++) {
         scenario s;
@@ -192,7 +173,7 @@ static void mixed_graph(void **state)
     (void)state;
     const char *args[] = {"run",     "--steps", "1",  "--policy",      "skrull", "--dataset",
                           "chatqa2", "--batch", "16", "--granularity", "layer",  NULL};
-    const char *dir = run_out("mixed", args);
+    const char *dir = tu_run_out("mixed", args);
     scenario s;
     scen_result *r = schedule(args, NULL, &s);
     int kinds[2] = {0, 0};
@@ -212,7 +193,7 @@ static void summarised_microbatches(void **state)
 {
     (void)state;
     const char *args[] = {"run", "--steps", "1", "--batch", "300", "--granularity", "layer", NULL};
-    const char *dir = run_out("summary-mb", args);
+    const char *dir = tu_run_out("summary-mb", args);
     scenario s;
     scen_result *r = schedule(args, NULL, &s);
     const char *detail;
@@ -232,7 +213,7 @@ static void summarised_ranks(void **state)
     const char *args[] = {"run", "--steps",       "1",     "--gpus",  "64", "--dp",
                           "64",  "--cp",          "1",     "--batch", "16", "--ds-pack",
                           "off", "--granularity", "layer", NULL};
-    const char *dir = run_out("summary-ranks", args);
+    const char *dir = tu_run_out("summary-ranks", args);
     scenario s;
     scen_result *r = schedule(args, NULL, &s);
     const char *detail;

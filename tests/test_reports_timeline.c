@@ -19,26 +19,6 @@
 #include "sim/cli/scenario.h"
 #include "tutil.h"
 
-/* Runs `sftsim <args> --out <dir>` (exit 0); returns dir (static). */
-static const char *run_out(const char *name, const char *const *args)
-{
-    static char dir[512];
-    snprintf(dir, sizeof dir, "%s/%s", tu_tmpdir(), name);
-    const char *argv[32];
-    int n = 0;
-    argv[n++] = NULL;
-    for (int i = 0; args[i]; i++) argv[n++] = args[i];
-    argv[n++] = "--out";
-    argv[n++] = dir;
-    argv[n] = NULL;
-    char *out, *err;
-    int rc = tu_run(argv, &out, &err);
-    if (rc != 0) fail_msg("sftsim exit %d: %s", rc, err);
-    free(out);
-    free(err);
-    return dir;
-}
-
 static cJSON *read_json(const char *dir, const char *name)
 {
     char path[700];
@@ -257,7 +237,7 @@ static void run_timeline(void **state)
 {
     (void)state;
     const char *args[] = {"run", "--steps", "1", NULL};
-    const char *dir = run_out("run", args);
+    const char *dir = tu_run_out("run", args);
     uint64_t nops = expected_ops(args, NULL);
     cJSON *sum = read_json(dir, "summary.json");
     hid_t f = open_h5(dir);
@@ -276,7 +256,7 @@ static void run_two_steps(void **state)
 {
     (void)state;
     const char *args[] = {"run", "--steps", "2", "--policy", "skrull", NULL};
-    const char *dir = run_out("run2", args);
+    const char *dir = tu_run_out("run2", args);
     uint64_t nops = expected_ops(args, NULL);
     cJSON *sum = read_json(dir, "summary.json");
     hid_t f = open_h5(dir);
@@ -309,7 +289,7 @@ static void compare_groups(void **state)
 {
     (void)state;
     const char *args[] = {"compare", "--steps", "1", NULL};
-    const char *dir = run_out("compare", args);
+    const char *dir = tu_run_out("compare", args);
     cJSON *sum = read_json(dir, "summary.json");
     hid_t f = open_h5(dir);
     check_root(f, sum, "compare");
@@ -360,7 +340,7 @@ static void h5dump_layout(void **state)
         skip();
     }
     const char *args[] = {"run", "--steps", "1", NULL};
-    const char *dir = run_out("dump", args);
+    const char *dir = tu_run_out("dump", args);
     char cmd[800];
     snprintf(cmd, sizeof cmd, "h5dump -H -p %s/timeline.h5", dir);
     FILE *p = popen(cmd, "r");

@@ -15,25 +15,6 @@
 
 #include "tutil.h"
 
-static const char *run_out(const char *name, const char *const *args)
-{
-    static char dir[512];
-    snprintf(dir, sizeof dir, "%s/%s", tu_tmpdir(), name);
-    const char *argv[32];
-    int n = 0;
-    argv[n++] = NULL;
-    for (int i = 0; args[i]; i++) argv[n++] = args[i];
-    argv[n++] = "--out";
-    argv[n++] = dir;
-    argv[n] = NULL;
-    char *out, *err;
-    int rc = tu_run(argv, &out, &err);
-    if (rc != 0) fail_msg("sftsim exit %d: %s", rc, err);
-    free(out);
-    free(err);
-    return dir;
-}
-
 static cJSON *read_trace(const char *dir)
 {
     char path[700];
@@ -282,7 +263,7 @@ static void run_trace(void **state)
     (void)state;
     const char *args[] = {"run", "--steps", "1", NULL};
     const char *groups[] = {"/"};
-    check_trace(run_out("run", args), groups, 1, 32);
+    check_trace(tu_run_out("run", args), groups, 1, 32);
 }
 
 /* Ring attention (CP-1 shifts per layer) and two steps on 16 GPUs. */
@@ -292,7 +273,7 @@ static void ring_trace(void **state)
     const char *args[] = {"run",  "--steps", "2",         "--gpus", "16",       "--dp",      "2",
                           "--cp", "8",       "--cp-impl", "ring",   "--policy", "deepspeed", NULL};
     const char *groups[] = {"/"};
-    check_trace(run_out("ring", args), groups, 1, 16);
+    check_trace(tu_run_out("ring", args), groups, 1, 16);
 }
 
 static void compare_trace(void **state)
@@ -300,7 +281,7 @@ static void compare_trace(void **state)
     (void)state;
     const char *args[] = {"compare", "--steps", "1", NULL};
     const char *groups[] = {"/deepspeed", "/sorted", "/dacp", "/skrull"};
-    check_trace(run_out("compare", args), groups, 4, 32);
+    check_trace(tu_run_out("compare", args), groups, 4, 32);
 }
 
 int main(void)

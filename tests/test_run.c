@@ -10,27 +10,6 @@
 
 #include "tutil.h"
 
-/* Runs sftsim with args (NULL-terminated) + "--format json"; returns the
- * parsed document (exit code must be `code`). */
-static cJSON *run_json(int code, const char *const *args)
-{
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = NULL;
-    for (int i = 0; args[i]; i++) argv[n++] = args[i];
-    argv[n++] = "--format";
-    argv[n++] = "json";
-    argv[n] = NULL;
-    char *out, *err;
-    int rc = tu_run(argv, &out, &err);
-    if (rc != code) fail_msg("exit %d, want %d: %s", rc, code, err);
-    cJSON *j = cJSON_Parse(out);
-    if (!j) fail_msg("not JSON: %.200s", out);
-    free(out);
-    free(err);
-    return j;
-}
-
 static double num(const cJSON *j, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItem(j, k);
@@ -57,7 +36,7 @@ static void default_run_contract(void **state)
     free(out);
     free(err);
     const char *args[] = {"run", NULL};
-    cJSON *j = run_json(0, args);
+    cJSON *j = tu_run_json(0, args);
     const char *fields[] = {"scenario", "policy", "mean_step_time_s",
                             "mfu",      "oom",    "sim_events",
                             "wall_s",   "steps",  "gpus"};
@@ -93,7 +72,7 @@ static void deterministic(void **state)
 {
     (void)state;
     const char *args[] = {"run", "--steps", "2", NULL};
-    cJSON *a = run_json(0, args), *b = run_json(0, args);
+    cJSON *a = tu_run_json(0, args), *b = tu_run_json(0, args);
     cJSON_DeleteItemFromObject(a, "wall_s");
     cJSON_DeleteItemFromObject(b, "wall_s");
     char *sa = cJSON_PrintUnformatted(a), *sb = cJSON_PrintUnformatted(b);
@@ -113,7 +92,7 @@ static void oom_is_reported(void **state)
     const char *f = lengths_file("long.txt", 1, 200000);
     const char *args[] = {"run", "--cluster", "h100x8", "--dp",    "1", "--cp",
                           "8",   "--bucket",  "30000",  "--trace", f,   NULL};
-    cJSON *j = run_json(0, args);
+    cJSON *j = tu_run_json(0, args);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "oom")));
     assert_true(cJSON_IsTrue(
         cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0), "oom")));
@@ -141,11 +120,11 @@ static void mfu_bounds_32k(void **state)
     const char *f = lengths_file("one32k.txt", 1, 32768);
     const char *a05[] = {"run",     "--cluster",    "h100x8",   "--dp",  "1",       "--cp", "8",
                          "--model", "qwen2.5-0.5b", "--bucket", "13312", "--trace", f,      NULL};
-    cJSON *j = run_json(0, a05);
+    cJSON *j = tu_run_json(0, a05);
     double m05 = num(j, "mfu");
     cJSON_Delete(j);
     const char *a7[] = {"run", "--cluster", "h100x8", "--dp", "1", "--cp", "8", "--trace", f, NULL};
-    j = run_json(0, a7);
+    j = tu_run_json(0, a7);
     double m7 = num(j, "mfu");
     cJSON_Delete(j);
     double attn_eff = 335.0 / 989; /* the table's best causal attention efficiency */
@@ -179,7 +158,7 @@ static void linear_in_microbatches(void **state)
         snprintf(batch, sizeof batch, "%d", ks[i]);
         const char *args[] = {"run",       "--cluster", "h100x8",  "--dp", "1",       "--cp", "8",
                               "--ds-pack", "off",       "--batch", batch,  "--trace", f,      NULL};
-        cJSON *j = run_json(0, args);
+        cJSON *j = tu_run_json(0, args);
         t[ks[i]] = num(j, "mean_step_time_s");
         assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0),
                                              "microbatches")
@@ -207,7 +186,7 @@ static void granularities_agree(void **state)
                                "off", "--granularity", "layer", NULL};
     const char *const *pairs[2][2] = {{op, layer}, {op_off, layer_off}};
     for (int i = 0; i < 2; i++) {
-        cJSON *a = run_json(0, pairs[i][0]), *b = run_json(0, pairs[i][1]);
+        cJSON *a = tu_run_json(0, pairs[i][0]), *b = tu_run_json(0, pairs[i][1]);
         double ta = num(a, "mean_step_time_s"), tb = num(b, "mean_step_time_s");
         print_message("op %.5f s, layer %.5f s (%.3f%%)\n", ta, tb, 100 * fabs(tb / ta - 1));
         assert_true(fabs(tb / ta - 1) < 0.03);
@@ -260,7 +239,7 @@ static void bad_scenarios(void **state)
     expect_err(3, a10, "more than a CP group");
     /* the default clips it instead and counts it */
     const char *a11[] = {"run", "--trace", f, "--batch", "1", NULL};
-    cJSON *j = run_json(0, a11);
+    cJSON *j = tu_run_json(0, a11);
     assert_int_equal((int)num(j, "clipped_samples"), 1);
     cJSON_Delete(j);
     const char *a12[] = {"run", "--model", "qwen2.5-72b", "--zero", "0", NULL};

@@ -4,7 +4,11 @@
 #ifndef SFT_TUTIL_H
 #define SFT_TUTIL_H
 
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +85,49 @@ static inline int tu_run(const char *const *argv, char **out, char **err)
     if (out) *out = tu_slurp(fo);
     if (err) *err = tu_slurp(fe);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Runs sftsim with args (NULL-terminated, without argv[0]) followed by the
+ * two extra arguments a and b when not NULL; as tu_run. */
+static inline int tu_run_with(const char *const *args, const char *a, const char *b, char **out,
+                              char **err)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = NULL;
+    for (int i = 0; args[i] && n < 60; i++) argv[n++] = args[i];
+    if (a) argv[n++] = a;
+    if (b) argv[n++] = b;
+    argv[n] = NULL;
+    return tu_run(argv, out, err);
+}
+
+/* `sftsim <args> --format json` must exit with code; returns the parsed
+ * document (cJSON_Delete it). */
+static inline cJSON *tu_run_json(int code, const char *const *args)
+{
+    char *out, *err;
+    int rc = tu_run_with(args, "--format", "json", &out, &err);
+    if (rc != code) fail_msg("exit %d, want %d: %s", rc, code, err);
+    cJSON *j = cJSON_Parse(out);
+    if (!j) fail_msg("not JSON: %.200s", out);
+    free(out);
+    free(err);
+    return j;
+}
+
+/* `sftsim <args> --out <scratch>/<name>` must exit 0; returns the directory
+ * (static storage, overwritten by the next call). */
+static inline const char *tu_run_out(const char *name, const char *const *args)
+{
+    static char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", tu_tmpdir(), name);
+    char *out, *err;
+    int rc = tu_run_with(args, "--out", dir, &out, &err);
+    if (rc != 0) fail_msg("sftsim exit %d: %s", rc, err);
+    free(out);
+    free(err);
+    return dir;
 }
 
 #endif
