@@ -1,7 +1,10 @@
 /* base.c — status/error helpers, allocation, files, built-in data. */
 #include "sim/base.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +59,11 @@ void sft_err_clear(sft_err *e)
     }
 }
 
+static void ofile_remove_own(void);
+
 void sft_die(const char *fmt, ...)
 {
+    ofile_remove_own();
     va_list ap;
     va_start(ap, fmt);
     fputs("sftsim: internal error: ", stderr);
@@ -111,12 +117,62 @@ int sft_file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-sft_status sft_read_file(const char *path, char **out, size_t *len, sft_err *e)
+static const char *file_kind(mode_t m)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return sft_errf(e, SFT_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
+
+sft_status sft_open_input(const char *path, size_t limit, int allow_stdin, FILE **fp, sft_err *e)
+{
+    if (allow_stdin && strcmp(path, "-") == 0) {
+        *fp = stdin;
+        return SFT_OK;
+    }
+    /* O_NONBLOCK: opening a FIFO with no writer would block forever */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return sft_errf(e, SFT_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return sft_errf(e, SFT_EINPUT, "%s: cannot stat: %s", path, strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return sft_errf(e, SFT_EINPUT, "%s: is %s; expected a regular file%s", path,
+                        file_kind(st.st_mode), allow_stdin ? " (or - for standard input)" : "");
+    }
+    if ((unsigned long long)st.st_size > (unsigned long long)limit) {
+        close(fd);
+        return sft_errf(e, SFT_EINPUT, "%s: %lld bytes, more than the %zu MiB an input may have",
+                        path, (long long)st.st_size, limit >> 20);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int err = errno;
+        close(fd);
+        return sft_errf(e, SFT_EINPUT, "%s: cannot open: %s", path, strerror(err));
+    }
+    *fp = f;
+    return SFT_OK;
+}
+
+sft_status sft_read_input(const char *path, size_t limit, int allow_stdin, char **out, size_t *len,
+                          sft_err *e)
+{
+    FILE *f = NULL;
+    sft_status st = sft_open_input(path, limit, allow_stdin, &f, e);
+    if (st) return st;
     size_t cap = 4096, n = 0;
     char *buf = sft_xmalloc(cap);
+    int toolong = 0;
     for (;;) {
         if (n + 4096 + 1 > cap) {
             cap *= 2;
@@ -125,11 +181,19 @@ sft_status sft_read_file(const char *path, char **out, size_t *len, sft_err *e)
         size_t r = fread(buf + n, 1, cap - n - 1, f);
         n += r;
         if (r == 0) break;
+        /* the size was checked, but a file may grow, and stdin has none */
+        if (n > limit) {
+            toolong = 1;
+            break;
+        }
     }
     int bad = ferror(f);
-    fclose(f);
-    if (bad) {
+    if (f != stdin) fclose(f);
+    if (bad || toolong) {
         free(buf);
+        if (toolong)
+            return sft_errf(e, SFT_EINPUT, "%s: more than the %zu MiB an input may have", path,
+                            limit >> 20);
         return sft_errf(e, SFT_EINPUT, "%s: read error", path);
     }
     buf[n] = '\0';
@@ -138,14 +202,179 @@ sft_status sft_read_file(const char *path, char **out, size_t *len, sft_err *e)
     return SFT_OK;
 }
 
+sft_status sft_read_file(const char *path, char **out, size_t *len, sft_err *e)
+{
+    return sft_read_input(path, SFT_INPUT_MAX, 0, out, len, e);
+}
+
 sft_status sft_mkdir(const char *path, sft_err *e)
 {
-    if (mkdir(path, 0777) == 0 || errno == EEXIST) {
+    if (!*path) return sft_errf(e, SFT_EINPUT, "empty directory name");
+    size_t n = strlen(path);
+    char *buf = sft_xstrdup(path);
+    /* each prefix ending before a '/', then the whole path */
+    for (size_t i = 1; i <= n; i++) {
+        if (i < n && buf[i] != '/') continue;
+        if (i < n && buf[i - 1] == '/') continue; /* "a//b" */
+        char keep = buf[i];
+        buf[i] = '\0';
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return SFT_OK;
-        return sft_errf(e, SFT_EINPUT, "%s: exists and is not a directory", path);
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            int err = errno;
+            sft_status r = sft_errf(e, SFT_EINPUT, "%s: cannot create directory %s: %s", path, buf,
+                                    strerror(err));
+            free(buf);
+            return r;
+        }
+        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            sft_status r =
+                strcmp(buf, path) == 0
+                    ? sft_errf(e, SFT_EINPUT, "%s: exists and is not a directory", path)
+                    : sft_errf(e, SFT_EINPUT, "%s: %s exists and is not a directory", path, buf);
+            free(buf);
+            return r;
+        }
+        buf[i] = keep;
     }
-    return sft_errf(e, SFT_EINPUT, "%s: cannot create directory: %s", path, strerror(errno));
+    free(buf);
+    return SFT_OK;
+}
+
+/* Whether name is "<anything>.tmp.<digits>" and, if so, its pid. */
+static int tmp_pid(const char *name, long *pid)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t) return 0;
+    const char *last;
+    while ((last = strstr(t + 1, ".tmp."))) t = last;
+    const char *d = t + 5;
+    if (!*d) return 0;
+    for (const char *c = d; *c; c++)
+        if (*c < '0' || *c > '9') return 0;
+    return sft_parse_long(d, 1, 0x7fffffffL, pid) == 0;
+}
+
+sft_status sft_outdir_prepare(const char *opt, const char *path, sft_err *e)
+{
+    if (!path || !*path) return sft_errf(e, SFT_EINPUT, "%s: expected a directory name", opt);
+    sft_status st = sft_mkdir(path, e);
+    if (st) return sft_err_prefix(e, "%s", opt);
+    size_t n = strlen(path) + 64;
+    char *probe = sft_xmalloc(n);
+    snprintf(probe, n, "%s/.sftsim-probe.%ld", path, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int err = errno;
+        free(probe);
+        return sft_errf(e, SFT_EINPUT, "%s %s: directory is not writable: %s", opt, path,
+                        strerror(err));
+    }
+    close(fd);
+    unlink(probe);
+    free(probe);
+    DIR *d = opendir(path);
+    if (!d) return sft_errf(e, SFT_EINPUT, "%s %s: cannot list: %s", opt, path, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid;
+        if (!tmp_pid(de->d_name, &pid)) continue;
+        /* a live process's temporary is its own business; ESRCH: dead */
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        size_t m = strlen(path) + strlen(de->d_name) + 2;
+        char *f = sft_xmalloc(m);
+        snprintf(f, m, "%s/%s", path, de->d_name);
+        unlink(f);
+        free(f);
+    }
+    closedir(d);
+    return SFT_OK;
+}
+
+int sft_utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t k;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* Open temporaries, for removal on a fatal signal. Slots are written only
+ * outside the handler; the handler reads them. pid: forked children inherit
+ * the table but must not remove their parent's files. */
+#define OFILE_SLOTS 256
+static char *volatile ofile_tmp[OFILE_SLOTS];
+static volatile pid_t ofile_pid[OFILE_SLOTS];
+
+static void ofile_register(const char *tmp)
+{
+    for (int i = 0; i < OFILE_SLOTS; i++)
+        if (!ofile_tmp[i]) {
+            ofile_pid[i] = getpid();
+            ofile_tmp[i] = (char *)tmp;
+            return;
+        }
+    /* more open outputs than slots: still atomic, only not signal-cleaned */
+}
+
+static void ofile_unregister(const char *tmp)
+{
+    for (int i = 0; i < OFILE_SLOTS; i++)
+        if (ofile_tmp[i] == tmp) ofile_tmp[i] = NULL;
+}
+
+/* Async-signal-safe: getpid and unlink only. */
+static void ofile_remove_own(void)
+{
+    pid_t me = getpid();
+    for (int i = 0; i < OFILE_SLOTS; i++) {
+        char *t = ofile_tmp[i];
+        if (t && ofile_pid[i] == me) unlink(t);
+    }
+}
+
+static void on_fatal_signal(int sig)
+{
+    ofile_remove_own();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void sft_cleanup_on_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 struct sft_ofile {
@@ -161,9 +390,16 @@ sft_ofile *sft_ofile_open(const char *path, sft_err *e)
     f->path = sft_xstrdup(path);
     f->tmp = sft_xmalloc(n);
     snprintf(f->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    ofile_register(f->tmp);
     f->fp = fopen(f->tmp, "wb");
     if (!f->fp) {
-        sft_errf(e, SFT_EINPUT, "%s: cannot write: %s", path, strerror(errno));
+        int err = errno;
+        /* a path that cannot be (no such directory, not a directory,
+         * permission, read-only) is the user's to fix: bad input; a full
+         * disk or an I/O error is an output failure */
+        int io = err == ENOSPC || err == EIO || err == EDQUOT || err == EMFILE || err == ENFILE;
+        sft_errf(e, io ? SFT_EOUTPUT : SFT_EINPUT, "%s: cannot write: %s", path, strerror(err));
+        ofile_unregister(f->tmp);
         free(f->path);
         free(f->tmp);
         free(f);
@@ -183,6 +419,7 @@ const char *sft_ofile_tmpname(const sft_ofile *f)
 
 static void ofile_free(sft_ofile *f)
 {
+    ofile_unregister(f->tmp);
     free(f->path);
     free(f->tmp);
     free(f);
@@ -191,14 +428,18 @@ static void ofile_free(sft_ofile *f)
 sft_status sft_ofile_commit(sft_ofile *f, sft_err *e)
 {
     sft_status st = SFT_OK;
-    int bad = ferror(f->fp);
-    if (fclose(f->fp) != 0) bad = 1;
-    if (bad) {
-        st = sft_errf(e, SFT_EINTERNAL, "%s: write failed", f->path);
+    /* the first failure's errno: a full disk shows at fflush or fclose */
+    int err = 0;
+    if (fflush(f->fp) != 0) err = errno;
+    if (ferror(f->fp) && !err) err = EIO;
+    if (fclose(f->fp) != 0 && !err) err = errno;
+    if (err) {
+        st = sft_errf(e, SFT_EOUTPUT, "%s: write failed: %s", f->path, strerror(err));
         remove(f->tmp);
     } else if (rename(f->tmp, f->path) != 0) {
-        st = sft_errf(e, SFT_EINTERNAL, "%s: cannot rename from %s: %s", f->path, f->tmp,
-                      strerror(errno));
+        err = errno;
+        st = sft_errf(e, SFT_EOUTPUT, "%s: cannot rename from %s: %s", f->path, f->tmp,
+                      strerror(err));
         remove(f->tmp);
     }
     ofile_free(f);
@@ -216,10 +457,11 @@ void sft_ofile_abort(sft_ofile *f)
 sft_status sft_write_file(const char *path, const void *data, size_t len, sft_err *e)
 {
     sft_ofile *f = sft_ofile_open(path, e);
-    if (!f) return e ? e->status : SFT_EINPUT;
+    if (!f) return e ? e->status : SFT_EOUTPUT;
     if (len && fwrite(data, 1, len, f->fp) != len) {
+        int err = errno;
         sft_ofile_abort(f);
-        return sft_errf(e, SFT_EINTERNAL, "%s: write failed", path);
+        return sft_errf(e, SFT_EOUTPUT, "%s: write failed: %s", path, strerror(err));
     }
     return sft_ofile_commit(f, e);
 }

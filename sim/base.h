@@ -20,6 +20,7 @@ typedef enum sft_status {
     SFT_EINTERNAL = 1,   /* a bug or an I/O failure of ours */
     SFT_EINPUT = 2,      /* bad input: the message names file and field */
     SFT_EINFEASIBLE = 3, /* the scenario cannot run (e.g. OOM under --strict) */
+    SFT_EOUTPUT = 4,     /* an output could not be written: the file and strerror */
 } sft_status;
 
 typedef struct sft_err {
@@ -58,14 +59,41 @@ SFT_NORETURN void sft_die(const char *fmt, ...) SFT_PRINTF(1, 2);
         if (!(cond)) sft_die(__VA_ARGS__);                                                         \
     } while (0)
 
-/* Reads a whole file. Creates *out (caller frees), NUL-terminated. */
+/* Inputs are regular files ("-" = standard input where the caller allows
+ * it) no larger than a stated limit: a FIFO, a device, a directory or an
+ * oversized file is bad input (EINPUT) before anything is read, so /dev/zero
+ * or a FIFO with no writer can neither exhaust memory nor hang. */
+#define SFT_INPUT_MAX ((size_t)64 << 20) /* JSON descriptions: 64 MiB */
+#define SFT_TRACE_MAX ((size_t)4 << 30)  /* trace files: 4 GiB */
+/* Opens path for reading after those checks. Creates *fp (caller fcloses;
+ * stdin itself when path is "-" and allow_stdin). */
+sft_status sft_open_input(const char *path, size_t limit, int allow_stdin, FILE **fp, sft_err *e);
+/* Reads a whole input (sft_open_input's checks, SFT_INPUT_MAX, no stdin).
+ * Creates *out (caller frees), NUL-terminated. */
 sft_status sft_read_file(const char *path, char **out, size_t *len, sft_err *e);
+/* The same with a limit of the caller's and "-" as standard input. */
+sft_status sft_read_input(const char *path, size_t limit, int allow_stdin, char **out, size_t *len,
+                          sft_err *e);
 int sft_file_exists(const char *path);
-/* Creates directory path (one level, like mkdir -p for the last part). */
+/* Creates directory path and its parents (mkdir -p). EINPUT if a component
+ * exists and is not a directory, or cannot be created. */
 sft_status sft_mkdir(const char *path, sft_err *e);
+/* An output directory, ready before any work: created like mkdir -p, proved
+ * writable by creating and removing a probe file (root ignores mode bits, a
+ * read-only mount does not), and cleared of the temporaries that dead runs
+ * left ("*.tmp.<pid>" whose process no longer exists). EINPUT on failure,
+ * naming the option (e.g. "--out"), the path and strerror. */
+sft_status sft_outdir_prepare(const char *opt, const char *path, sft_err *e);
+/* Whether s is valid UTF-8 (no overlongs, no surrogates); n bytes. */
+int sft_utf8_valid(const char *s, size_t n);
 
 /* Atomic output: writes go to "<path>.tmp.<pid>", commit renames it over path,
- * abort removes it. An interrupted run never leaves a half-written file. */
+ * abort removes it. An interrupted run never leaves a half-written file: the
+ * open temporaries are registered, and sft_cleanup_on_signals() makes SIGINT,
+ * SIGTERM, SIGHUP and SIGPIPE remove this process's before it dies (kill -9
+ * cannot be caught: sft_outdir_prepare removes those later). A failed write
+ * or rename is EOUTPUT with the file and strerror. */
+void sft_cleanup_on_signals(void);
 typedef struct sft_ofile sft_ofile;
 sft_ofile *sft_ofile_open(const char *path, sft_err *e);
 FILE *sft_ofile_fp(sft_ofile *f);

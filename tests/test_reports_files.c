@@ -146,7 +146,7 @@ static void out_is_a_file(void **state)
 }
 
 /* One report's name is taken by a directory: writing it fails at the
- * rename. The run exits 1 naming that file; the reports before it are
+ * rename. The run exits 4 (an output could not be written) naming that file; the reports before it are
  * complete, none after it is written, nothing temporary remains. */
 static void fail_at(const char *name, const char *const *before, const char *const *after)
 {
@@ -161,7 +161,7 @@ static void fail_at(const char *name, const char *const *before, const char *con
     fclose(fopen(path, "w")); /* non-empty: rename cannot replace it */
     const char *args[] = {"run", "--steps", "1", NULL};
     char *err;
-    assert_int_equal(run_out(dir, args, &err), SFT_EINTERNAL);
+    assert_int_equal(run_out(dir, args, &err), SFT_EOUTPUT);
     if (!strstr(err, name)) fail_msg("the message does not name %s: %s", name, err);
     free(err);
     for (int i = 0; before[i]; i++)

@@ -46,6 +46,7 @@ int main(int argc, char **argv)
         printf("sftsim-validate %s\n", SFT_VERSION);
         return 0;
     }
+    sft_cleanup_on_signals(); /* no temporary outlives an interrupted run */
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "sftsim-validate: unknown command '%s'\n\n", argv[1]);

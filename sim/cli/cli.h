@@ -3,7 +3,7 @@
  * The CLI is the only place that ties every stage together. Conventions:
  * human output to stderr or a text table on stdout, `--format json` prints one
  * JSON document on stdout; exit codes are sft_status values (0 ok, 2 bad
- * input, 3 infeasible scenario, 1 internal error).
+ * input, 3 infeasible scenario, 4 output not written, 1 internal error).
  */
 #ifndef SFT_CLI_H
 #define SFT_CLI_H
@@ -31,6 +31,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) SFT_PRINTF(2, 3);
 sft_status cli_parse_format(const char *v, int allow_csv, cli_format *out, sft_err *e);
 /* Splits a comma list: items point into *buf (a copy, caller frees). */
 int cli_split_list(const char *list, char **buf, const char **items, int max);
+/* Splits a comma list strictly: an empty item or more than max items is
+ * EINPUT naming opt. items point into *buf (a copy; caller frees it, also
+ * on failure). */
+sft_status cli_parse_list(const char *opt, const char *list, int max, char **buf,
+                          const char **items, int *n, sft_err *e);
 /* -j / --jobs: a worker count in [1, 1024]. */
 sft_status cli_parse_jobs(const char *arg, long *jobs, sft_err *e);
 /* "-j" and "-jN" as the long option --jobs (the subcommands parse long

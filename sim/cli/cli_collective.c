@@ -31,41 +31,63 @@ static void help(void)
            "1 for broadcast and sendrecv.\n");
 }
 
+/* A message size must be a whole number of bytes a GPU could send: past
+ * 1 TiB no cluster of ours holds the buffer, and doubles stop being exact. */
+#define SIZE_MAX_BYTES 1099511627776.0
+#define SIZES_MAX      64
+
+/* One size of spec into *v; item (borrowed) is quoted in the message. */
+static sft_status one_size(const char *spec, const char *item, double *v, sft_err *e)
+{
+    double s = sft_parse_bytes(item);
+    if (s < 1 || s > SIZE_MAX_BYTES || s != floor(s))
+        return sft_errf(e, SFT_EINPUT,
+                        "--sizes %s: '%s' is not a byte size in [1, 1T] (a whole number of bytes, "
+                        "e.g. 4096, 2M, 1G)",
+                        spec, item);
+    *v = s;
+    return SFT_OK;
+}
+
 static sft_status parse_sizes(const char *spec, double **out, int *n, sft_err *e)
 {
-    double *v = NULL;
+    double *v = sft_xcalloc(SIZES_MAX, sizeof *v);
     int k = 0;
-    const char *colon = strchr(spec, ':');
+    char *dup = sft_xstrdup(spec);
+    sft_status st = SFT_OK;
+    char *colon = strchr(dup, ':');
     if (colon) {
-        char a[64];
-        size_t la = (size_t)(colon - spec);
-        if (la >= sizeof a) la = sizeof a - 1;
-        memcpy(a, spec, la);
-        a[la] = '\0';
-        double lo = sft_parse_bytes(a), hi = sft_parse_bytes(colon + 1);
-        if (lo < 1 || hi < lo)
-            return sft_errf(e, SFT_EINPUT, "--sizes %s: expected A:B with 1 <= A <= B (e.g. 2M:1G)",
-                            spec);
-        for (double s = lo; s <= hi * (1 + 1e-12) && k < 64; s *= 2) {
-            v = sft_xrealloc(v, (size_t)(k + 1) * sizeof *v);
-            v[k++] = s;
+        *colon = '\0';
+        double lo = 0, hi = 0;
+        if ((st = one_size(spec, dup, &lo, e)) || (st = one_size(spec, colon + 1, &hi, e)))
+            goto done;
+        if (hi < lo) {
+            st = sft_errf(e, SFT_EINPUT, "--sizes %s: expected A:B with A <= B (e.g. 2M:1G)", spec);
+            goto done;
         }
+        for (double s = lo; s <= hi && k < SIZES_MAX; s *= 2) v[k++] = s;
     } else {
-        char *dup = sft_xstrdup(spec), *save = NULL;
-        for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            double s = sft_parse_bytes(t);
-            if (s < 1) {
-                free(dup);
-                free(v);
-                return sft_errf(e, SFT_EINPUT,
-                                "--sizes %s: '%s' is not a byte size (e.g. 4096, 2M, 1G)", spec, t);
+        /* every item, empty ones included: "4K,,8K" and "4K," are mistakes */
+        char *t = dup;
+        for (;;) {
+            char *comma = strchr(t, ',');
+            if (comma) *comma = '\0';
+            if (k == SIZES_MAX) {
+                st = sft_errf(e, SFT_EINPUT, "--sizes %s: at most %d sizes", spec, SIZES_MAX);
+                goto done;
             }
-            v = sft_xrealloc(v, (size_t)(k + 1) * sizeof *v);
-            v[k++] = s;
+            if ((st = one_size(spec, t, &v[k], e))) goto done;
+            k++;
+            if (!comma) break;
+            t = comma + 1;
         }
-        free(dup);
     }
-    if (k == 0) return sft_errf(e, SFT_EINPUT, "--sizes %s: no sizes", spec);
+done:
+    free(dup);
+    if (st) {
+        free(v);
+        return st;
+    }
     *out = v;
     *n = k;
     return SFT_OK;
@@ -118,12 +140,12 @@ int cli_collective(int argc, char **argv)
     if (op < 0)
         return cli_usage_error("collective",
                                "--op %s: valid operations are all_gather, reduce_scatter, "
-                               "all_reduce, all_to_all, broadcast, sendrecv",
+                               "all_reduce, all_to_all, broadcast, sendrecv, ring_shift",
                                opname);
     if (!gpus) return cli_usage_error("collective", "--gpus is required");
     long n;
-    if (sft_parse_long(gpus, -(1L << 40), 1L << 40, &n) != 0)
-        return cli_usage_error("collective", "--gpus %s: expected an integer", gpus);
+    if (sft_parse_long(gpus, 1, 131072, &n) != 0) /* clu_scale's bound */
+        return cli_usage_error("collective", "--gpus %s: expected an integer in [1, 131072]", gpus);
 
     clu_desc c;
     double *sz = NULL;

@@ -64,3 +64,22 @@ sft_status cli_parse_jobs(const char *arg, long *jobs, sft_err *e)
         return sft_errf(e, SFT_EINPUT, "-j %s: expected a worker count in [1, 1024]", arg);
     return SFT_OK;
 }
+
+sft_status cli_parse_list(const char *opt, const char *list, int max, char **buf,
+                          const char **items, int *n, sft_err *e)
+{
+    *buf = sft_xstrdup(list);
+    *n = 0;
+    /* every item counts, empty ones too: "a,,b", "a," and "" are mistakes */
+    for (char *t = *buf;;) {
+        char *comma = strchr(t, ',');
+        if (comma) *comma = '\0';
+        if (!*t)
+            return sft_errf(e, SFT_EINPUT, "%s '%s': empty item in the list (give a,b,...)", opt,
+                            list);
+        if (*n == max) return sft_errf(e, SFT_EINPUT, "%s '%s': at most %d items", opt, list, max);
+        items[(*n)++] = t;
+        if (!comma) return SFT_OK;
+        t = comma + 1;
+    }
+}

@@ -56,7 +56,11 @@ int cli_compare(int argc, char **argv)
     if (rc) return cli_report(&e);
     char *buf;
     const char *pol[16];
-    int np = cli_split_list(cx.policies, &buf, pol, 16);
+    int np = 0;
+    if (cli_parse_list("--policies", cx.policies, 16, &buf, pol, &np, &e)) {
+        free(buf);
+        return cli_report(&e);
+    }
     for (int i = 0; i < np; i++)
         if (!sched_find(pol[i])) {
             sched_unknown(pol[i], &e);
@@ -68,6 +72,11 @@ int cli_compare(int argc, char **argv)
         return cli_usage_error("compare", "--policies: give at least one policy");
     }
     if (scen_resolve(&o, &s, &e)) {
+        free(buf);
+        return cli_report(&e);
+    }
+    if (o.out && sft_outdir_prepare("--out", o.out, &e)) {
+        scen_release(&s);
         free(buf);
         return cli_report(&e);
     }

@@ -112,13 +112,13 @@ int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_
             if (st) return st;
         } else {
             return sft_errf(e, SFT_EINPUT,
-                            "sftsim %s: unknown or incomplete option '%s' (see sftsim %s --help)",
-                            cmd, argv[optind - 1], cmd);
+                            "unknown or incomplete option '%s' (see sftsim %s --help)",
+                            argv[optind - 1], cmd);
         }
     }
     if (optind < argc)
-        return sft_errf(e, SFT_EINPUT, "sftsim %s: unexpected argument '%s' (see sftsim %s --help)",
-                        cmd, argv[optind], cmd);
+        return sft_errf(e, SFT_EINPUT, "unexpected argument '%s' (see sftsim %s --help)",
+                        argv[optind], cmd);
     return SFT_OK;
 }
 
@@ -155,17 +155,38 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
     memset(s, 0, sizeof *s);
     if ((st = clu_load(o->v[SO_CLUSTER] ? o->v[SO_CLUSTER] : "h100x32", &s->cl, e))) return st;
     if (o->v[SO_GPUS]) {
-        if ((st = num(o, SO_GPUS, -1000000000L, 1000000000L, 0, &v, e))) return st;
+        if ((st = num(o, SO_GPUS, 1, 131072 /* clu_scale's bound */, 0, &v, e))) return st;
         if ((st = clu_scale(&s->cl, v, e))) return st;
     }
     long N = clu_ngpus(&s->cl), dp, cp;
-    if ((st = num(o, SO_DP, 1, 1 << 20, 0, &dp, e)) || (st = num(o, SO_CP, 1, 64, 0, &cp, e)))
+    if ((st = num(o, SO_DP, 1, N, 0, &dp, e)) ||
+        (st = num(o, SO_CP, 1, N < 64 ? N : 64, 0, &cp, e)))
         return st;
-    if (!cp) cp = dp ? (N % dp == 0 ? N / dp : 0) : (N < 8 ? N : 8);
-    if (!dp) dp = cp && N % cp == 0 ? N / cp : 0;
-    if (cp < 1 || cp > 64)
-        return sft_errf(e, SFT_EINPUT, "--dp %ld does not divide the %ld GPUs of cluster %s", dp, N,
-                        s->cl.name);
+    /* a degree not given follows from the other: cp defaults to a node's 8 */
+    if (!dp && !cp) {
+        cp = N < 8 ? N : 8;
+        if (N % cp)
+            return sft_errf(e, SFT_EINPUT,
+                            "cluster %s has %ld GPUs, not a multiple of the default --cp %ld: "
+                            "give --cp (and --dp)",
+                            s->cl.name, N, cp);
+        dp = N / cp;
+    } else if (!cp) {
+        if (N % dp || N / dp > 64)
+            return sft_errf(e, SFT_EINPUT,
+                            "--dp %ld: the %ld GPUs of cluster %s are --dp x --cp; choose a "
+                            "divisor of %ld for --dp that leaves --cp = %ld / --dp in [1, 64] "
+                            "(or set --gpus)",
+                            dp, N, s->cl.name, N, N);
+        cp = N / dp;
+    } else if (!dp) {
+        if (N % cp)
+            return sft_errf(e, SFT_EINPUT,
+                            "--cp %ld does not divide the %ld GPUs of cluster %s: choose a "
+                            "divisor of %ld (or set --gpus)",
+                            cp, N, s->cl.name, N);
+        dp = N / cp;
+    }
     if (dp * cp != N)
         return sft_errf(e, SFT_EINPUT,
                         "--dp %ld x --cp %ld = %ld GPUs, but cluster %s has %ld: choose degrees "
