@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum sft_status {
     SFT_OK = 0,
     SFT_EINTERNAL = 1,   /* a bug or an I/O failure of ours */
@@ -123,5 +127,9 @@ double sft_parse_bytes(const char *s);
 /* Parses a decimal integer into *out; 0 on success, -1 if not all digits or out of range. */
 int sft_parse_long(const char *s, long lo, long hi, long *out);
 int sft_parse_double(const char *s, double *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

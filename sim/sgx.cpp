@@ -62,6 +62,10 @@ void boot()
     static char a0[] = "sftsim", a1[] = "--log=root.thres:critical";
     static char *argv[] = {a0, a1, nullptr};
     S.engine = new sg4::Engine(&argc, argv);
+    /* the engine installs its own SIGINT handler (a status dump, then exit):
+     * ours goes back on top, so an interrupt still removes open temporaries
+     * and ends the process by the signal itself */
+    sft_cleanup_on_signals();
     sg4::Engine::set_config("network/latency-factor:1");
     sg4::Engine::set_config("network/bandwidth-factor:1");
     sg4::Engine::set_config("network/weight-S:0");
