@@ -267,8 +267,11 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
         (st = onoff(o, SO_ROLLBACK, 1, &s->rollback, e)))
         goto fail;
     double ho = 2.0;
-    if (o->v[SO_HOST_OVERHEAD] && (sft_parse_double(o->v[SO_HOST_OVERHEAD], &ho) != 0 || ho < 0)) {
-        st = sft_errf(e, SFT_EINPUT, "--host-overhead-ms %s: expected a number >= 0",
+    /* a minute of framework time per micro-batch is past any real loader;
+     * unbounded values overflow the engine's clock */
+    if (o->v[SO_HOST_OVERHEAD] &&
+        (sft_parse_double(o->v[SO_HOST_OVERHEAD], &ho) != 0 || ho < 0 || ho > 60000)) {
+        st = sft_errf(e, SFT_EINPUT, "--host-overhead-ms %s: expected a number in [0, 60000]",
                       o->v[SO_HOST_OVERHEAD]);
         goto fail;
     }
