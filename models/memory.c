@@ -52,3 +52,13 @@ long mem_bucket_tokens(const arch *a, const hw_gpu *g, int zero, int world)
     if (room <= 0) return 0;
     return (long)floor(room / mem_act_bytes_per_token(a));
 }
+
+sft_status mem_check_static(const arch *a, const hw_gpu *g, int zero, int world, sft_err *e)
+{
+    double need = mem_static_bytes(a, zero, world), have = mem_usable_bytes(g);
+    if (need < have) return SFT_OK;
+    return sft_errf(e, SFT_EINFEASIBLE,
+                    "model %s does not fit: its static memory with ZeRO-%d over %d GPUs (%.1f GB) "
+                    "exceeds the %.1f GB usable on a %s; raise --zero or --gpus",
+                    a->name, zero, world, need / 1e9, have / 1e9, g->name);
+}

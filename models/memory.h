@@ -19,6 +19,7 @@
 
 #include "models/arch/arch.h"
 #include "models/hw/gpu.h"
+#include "sim/base.h"
 
 #define MEM_CONTEXT_BYTES 3.0e9 /* CUDA context + cuBLAS workspace + NCCL buffers */
 #define MEM_FRAGMENTATION 0.10  /* share of device memory lost to the allocator */
@@ -32,5 +33,10 @@ double mem_usable_bytes(const hw_gpu *g);
 /* Tokens per GPU that fit beside the static memory (the default BucketSize);
  * 0 if the static memory alone does not fit. */
 long mem_bucket_tokens(const arch *a, const hw_gpu *g, int zero, int world);
+/* EINFEASIBLE (DESIGN §3: the scenario cannot run) when the static memory
+ * alone exceeds what the GPU's allocator can hand out, whatever BucketSize
+ * is asked for: the message names the model, ZeRO stage, GPU count, both
+ * sizes and what to raise. OK otherwise. */
+sft_status mem_check_static(const arch *a, const hw_gpu *g, int zero, int world, sft_err *e);
 
 #endif

@@ -500,7 +500,10 @@ static int looks_like_path(const char *arg)
 sft_status sft_resolve_data(const char *kind, const char *arg, char **text, char **origin,
                             sft_err *e)
 {
-    if (sft_file_exists(arg) || looks_like_path(arg)) {
+    struct stat sb;
+    /* any file by that name, not only a regular one: a FIFO called "ff"
+     * is refused as a FIFO, not looked up as a built-in */
+    if (stat(arg, &sb) == 0 || looks_like_path(arg)) {
         sft_status st = sft_read_file(arg, text, NULL, e);
         if (st) return st;
         *origin = sft_xstrdup(arg);

@@ -1,10 +1,77 @@
-/* cluster.c — parse, validate and rescale cluster descriptions (cluster.h). */
+/* cluster.c — parse, validate and rescale cluster descriptions (cluster.h).
+ *
+ * The valid range of every number a cluster file holds is the table
+ * clu_range_table below: one row per field, with its unit and the reason
+ * for its bounds (DESIGN §5). It is the check and the documentation both;
+ * clu_ranges() hands it to tests and docs. */
 #include "sim/cluster.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/jsonx.h"
+
+enum {
+    R_NODES,
+    R_GPN,
+    R_NVL_BW,
+    R_NVL_LAT,
+    R_NIC_BW,
+    R_NIC_LAT,
+    R_NPL,
+    R_OVERSUB,
+    R_FAB_LAT,
+    R_NVL_ALPHA,
+    R_NVL_EFF,
+    R_NET_ALPHA,
+    R_NET_EFF,
+    R_RULE_MAXB,
+    R_RULE_ALPHA,
+    R_RULE_EFF,
+    R_SLOWDOWN,
+    R_COUNT
+};
+
+#define LAT_WHY "one-way latency: 0 (ideal) to 1 s, far above any switch or NIC (~1-10 us)"
+#define EFF_WHY                                                                                    \
+    "fraction of line rate NCCL reaches: below 1% the link is broken, not slow; 1 = line rate"
+#define STEP_WHY "per-step latency of a collective: 0 to 1 s (NCCL's are 2-30 us)"
+
+static const jx_range clu_range_table[R_COUNT] = {
+    [R_NODES] = {"nodes", 1, 65536, JX_INT, "",
+                 "1 to 64K nodes (the largest clusters have ~10^4); and nodes x gpus_per_node "
+                 "<= 131072"},
+    [R_GPN] = {"gpus_per_node", 1, 64, JX_INT, "",
+               "GPUs on one NVSwitch (HGX boards: 8); one NIC rail per GPU"},
+    [R_NVL_BW] = {"nvlink.bandwidth_gbps", 0.1, 10000, 0, "GB/s",
+                  "per direction: a PCIe 1.0 lane (0.25) to 10x NVLink 5 (900)"},
+    [R_NVL_LAT] = {"nvlink.latency_us", 0, 1e6, 0, "us", LAT_WHY},
+    [R_NIC_BW] = {"nic.bandwidth_gbps", 0.1, 10000, 0, "GB/s",
+                  "per direction: 1 GbE (0.125) to 100x an 800G NIC (100)"},
+    [R_NIC_LAT] = {"nic.latency_us", 0, 1e6, 0, "us", LAT_WHY},
+    [R_NPL] = {"fabric.nodes_per_leaf", 1, 65536, JX_INT, "",
+               "nodes whose rail-i NICs share leaf i: 1 to all nodes"},
+    [R_OVERSUB] = {"fabric.oversubscription", 1, 100, 0, "",
+                   "leaf downlink : uplink bandwidth; 1 = non-blocking, real fabrics 1-8"},
+    [R_FAB_LAT] = {"fabric.latency_us", 0, 1e6, 0, "us", LAT_WHY},
+    [R_NVL_ALPHA] = {"collectives.nvlink.step_latency_us", 0, 1e6, 0, "us", STEP_WHY},
+    [R_NVL_EFF] = {"collectives.nvlink.efficiency", 0.01, 1, 0, "", EFF_WHY},
+    [R_NET_ALPHA] = {"collectives.net.step_latency_us", 0, 1e6, 0, "us", STEP_WHY},
+    [R_NET_EFF] = {"collectives.net.efficiency", 0.01, 1, 0, "", EFF_WHY},
+    [R_RULE_MAXB] = {"collectives.rules[].max_bytes", 1, 1e18, 0, "bytes",
+                     "message size the rule covers up to: 1 B to 1 EB (1e15 = any size)"},
+    [R_RULE_ALPHA] = {"collectives.rules[].step_latency_us", 0, 1e6, 0, "us", STEP_WHY},
+    [R_RULE_EFF] = {"collectives.rules[].efficiency", 0.01, 1, 0, "", EFF_WHY},
+    [R_SLOWDOWN] = {"comm_compute_slowdown", 0, 0.9, 0, "",
+                    "compute throughput NCCL's kernels take (~0.1: a few SMs); 1 would halt "
+                    "compute"},
+};
+
+const jx_range *clu_ranges(size_t *n)
+{
+    *n = R_COUNT;
+    return clu_range_table;
+}
 
 static const char *const top_keys[] = {
     "schema", "name",   "description", "notes",  "nodes",       "gpus_per_node",
@@ -18,25 +85,28 @@ static const char *const class_keys[] = {"step_latency_us", "efficiency", NULL};
 static const char *const rule_keys[] = {"op",         "link", "max_bytes", "step_latency_us",
                                         "efficiency", NULL};
 
+/* One link object; r: its two ranges, bandwidth then latency. */
 static sft_status parse_link(const jx_ctx *c, const cJSON *j, const char *key, int required,
-                             double *bw, double *lat)
+                             const jx_range *r, double *bw, double *lat)
 {
     const cJSON *o;
     sft_status st = jx_obj(c, j, key, required ? JX_REQ : 0, &o);
     if (st || !o) return st;
     jx_ctx d = jx_child(c, key);
     double gbps = *bw / 1e9, us = *lat * 1e6;
+    const char *notes = NULL;
     if ((st = jx_keys(&d, o, link_keys))) return st;
-    if ((st = jx_num(&d, o, "bandwidth_gbps", *bw > 0 ? JX_POS : JX_REQ | JX_POS, &gbps)))
-        return st;
-    if ((st = jx_num(&d, o, "latency_us", JX_NONNEG, &us))) return st;
+    if ((st = jx_str(&d, o, "notes", JX_TEXT, &notes))) return st;
+    if ((st = jx_num_in(&d, o, "bandwidth_gbps", *bw > 0 ? 0 : JX_REQ, &r[0], &gbps))) return st;
+    if ((st = jx_num_in(&d, o, "latency_us", 0, &r[1], &us))) return st;
     *bw = gbps * 1e9;
     *lat = us * 1e-6;
     return SFT_OK;
 }
 
-static sft_status parse_class(const jx_ctx *c, const cJSON *j, const char *key, double *alpha,
-                              double *eff)
+/* One link class's defaults; r: its two ranges, step latency then efficiency. */
+static sft_status parse_class(const jx_ctx *c, const cJSON *j, const char *key, const jx_range *r,
+                              double *alpha, double *eff)
 {
     const cJSON *o;
     sft_status st = jx_obj(c, j, key, 0, &o);
@@ -44,8 +114,8 @@ static sft_status parse_class(const jx_ctx *c, const cJSON *j, const char *key, 
     jx_ctx d = jx_child(c, key);
     double us = *alpha * 1e6;
     if ((st = jx_keys(&d, o, class_keys))) return st;
-    if ((st = jx_num(&d, o, "step_latency_us", JX_NONNEG, &us))) return st;
-    if ((st = jx_num(&d, o, "efficiency", JX_FRAC, eff))) return st;
+    if ((st = jx_num_in(&d, o, "step_latency_us", 0, &r[0], &us))) return st;
+    if ((st = jx_num_in(&d, o, "efficiency", 0, &r[1], eff))) return st;
     *alpha = us * 1e-6;
     return SFT_OK;
 }
@@ -65,9 +135,11 @@ static sft_status parse_rules(const jx_ctx *c, const cJSON *j, clu_desc *cl)
         if ((st = jx_keys(&d, r, rule_keys))) return st;
         if ((st = jx_str(&d, r, "op", 0, &op))) return st;
         if ((st = jx_str(&d, r, "link", 0, &link))) return st;
-        if ((st = jx_num(&d, r, "max_bytes", JX_REQ | JX_POS, &maxb))) return st;
-        if ((st = jx_num(&d, r, "step_latency_us", JX_NONNEG, &us))) return st;
-        if ((st = jx_num(&d, r, "efficiency", JX_FRAC, &eff))) return st;
+        if ((st = jx_num_in(&d, r, "max_bytes", JX_REQ, &clu_range_table[R_RULE_MAXB], &maxb)))
+            return st;
+        if ((st = jx_num_in(&d, r, "step_latency_us", 0, &clu_range_table[R_RULE_ALPHA], &us)))
+            return st;
+        if ((st = jx_num_in(&d, r, "efficiency", 0, &clu_range_table[R_RULE_EFF], &eff))) return st;
         if (strcmp(op, "any") == 0)
             u->op = -1;
         else if ((u->op = coll_op_parse(op)) < 0)
@@ -99,7 +171,7 @@ sft_status clu_parse(const char *text, const char *origin, clu_desc *cl, sft_err
     memset(cl, 0, sizeof *cl);
     snprintf(cl->origin, sizeof cl->origin, "%s", origin);
     jx_ctx c = jx_root(origin, e);
-    const char *name = NULL, *desc = "", *notes = "";
+    const char *notes = "";
     long nodes = 0, gpn = 0, npl = 32;
     const cJSON *g = NULL, *fab = NULL, *col = NULL;
 
@@ -112,11 +184,11 @@ sft_status clu_parse(const char *text, const char *origin, clu_desc *cl, sft_err
     cl->comm_slowdown = 0.0;
     if ((st = jx_keys(&c, j, top_keys))) goto out;
     if ((st = jx_schema(&c, j, CLU_SCHEMA))) goto out;
-    if ((st = jx_str(&c, j, "name", JX_REQ, &name))) goto out;
-    if ((st = jx_str(&c, j, "description", 0, &desc))) goto out;
-    if ((st = jx_str(&c, j, "notes", 0, &notes))) goto out;
-    if ((st = jx_long(&c, j, "nodes", JX_REQ, 1, 65536, &nodes))) goto out;
-    if ((st = jx_long(&c, j, "gpus_per_node", JX_REQ, 1, 64, &gpn))) goto out;
+    if ((st = jx_name(&c, j, "name", JX_REQ, cl->name, sizeof cl->name))) goto out;
+    if ((st = jx_name(&c, j, "description", 0, cl->description, sizeof cl->description))) goto out;
+    if ((st = jx_str(&c, j, "notes", JX_TEXT, &notes))) goto out;
+    if ((st = jx_long_in(&c, j, "nodes", JX_REQ, &clu_range_table[R_NODES], &nodes))) goto out;
+    if ((st = jx_long_in(&c, j, "gpus_per_node", JX_REQ, &clu_range_table[R_GPN], &gpn))) goto out;
     if (nodes * gpn > 131072) {
         st = jx_fail(&c, "nodes", "nodes x gpus_per_node must be at most 131072 (got %ld)",
                      nodes * gpn);
@@ -124,14 +196,13 @@ sft_status clu_parse(const char *text, const char *origin, clu_desc *cl, sft_err
     }
     cl->nodes = (int)nodes;
     cl->gpus_per_node = (int)gpn;
-    snprintf(cl->name, sizeof cl->name, "%s", name);
-    snprintf(cl->description, sizeof cl->description, "%s", desc);
 
     g = cJSON_GetObjectItemCaseSensitive(j, "gpu");
     if (!g) {
         st = jx_fail(&c, "gpu", "missing (required): a GPU name or an inline GPU object");
         goto out;
     } else if (cJSON_IsString(g)) {
+        if ((st = jx_check_str(&c, "gpu", g->valuestring, 0))) goto out;
         st = hw_gpu_load(g->valuestring, &cl->gpu, e);
         if (st) {
             sft_err_prefix(e, "%s: field 'gpu'", origin);
@@ -146,13 +217,17 @@ sft_status clu_parse(const char *text, const char *origin, clu_desc *cl, sft_err
 
     cl->nvl_bw = cl->gpu.nvlink_bw;
     cl->nvl_lat = 1e-6;
-    if ((st = parse_link(&c, j, "nvlink", 0, &cl->nvl_bw, &cl->nvl_lat))) goto out;
+    if ((st =
+             parse_link(&c, j, "nvlink", 0, &clu_range_table[R_NVL_BW], &cl->nvl_bw, &cl->nvl_lat)))
+        goto out;
     if (!(cl->nvl_bw > 0)) {
         st = jx_fail(&c, "nvlink.bandwidth_gbps", "missing and the GPU gives no nvlink_gbps");
         goto out;
     }
     cl->nic_lat = 2e-6;
-    if ((st = parse_link(&c, j, "nic", nodes > 1, &cl->nic_bw, &cl->nic_lat))) goto out;
+    if ((st = parse_link(&c, j, "nic", nodes > 1, &clu_range_table[R_NIC_BW], &cl->nic_bw,
+                         &cl->nic_lat)))
+        goto out;
     if (!(cl->nic_bw > 0)) cl->nic_bw = 50e9; /* one node: unused, NDR 400G default */
 
     if ((st = jx_obj(&c, j, "fabric", 0, &fab))) goto out;
@@ -160,13 +235,13 @@ sft_status clu_parse(const char *text, const char *origin, clu_desc *cl, sft_err
         jx_ctx d = jx_child(&c, "fabric");
         double us = cl->fabric_lat * 1e6;
         if ((st = jx_keys(&d, fab, fabric_keys))) goto out;
-        if ((st = jx_long(&d, fab, "nodes_per_leaf", 0, 1, 65536, &npl))) goto out;
-        if ((st = jx_num(&d, fab, "oversubscription", JX_POS, &cl->oversub))) goto out;
-        if (cl->oversub < 1) {
-            st = jx_fail(&d, "oversubscription", "must be >= 1 (got %g)", cl->oversub);
+        if ((st = jx_str(&d, fab, "notes", JX_TEXT, &notes))) goto out;
+        if ((st = jx_long_in(&d, fab, "nodes_per_leaf", 0, &clu_range_table[R_NPL], &npl)))
             goto out;
-        }
-        if ((st = jx_num(&d, fab, "latency_us", JX_NONNEG, &us))) goto out;
+        if ((st = jx_num_in(&d, fab, "oversubscription", 0, &clu_range_table[R_OVERSUB],
+                            &cl->oversub)))
+            goto out;
+        if ((st = jx_num_in(&d, fab, "latency_us", 0, &clu_range_table[R_FAB_LAT], &us))) goto out;
         cl->fabric_lat = us * 1e-6;
     }
     cl->nodes_per_leaf = (int)npl;
@@ -175,16 +250,18 @@ sft_status clu_parse(const char *text, const char *origin, clu_desc *cl, sft_err
     if (col) {
         jx_ctx d = jx_child(&c, "collectives");
         if ((st = jx_keys(&d, col, coll_keys))) goto out;
-        if ((st = parse_class(&d, col, "nvlink", &cl->alpha[CLU_NVLINK], &cl->eff[CLU_NVLINK])))
+        if ((st = jx_str(&d, col, "notes", JX_TEXT, &notes))) goto out;
+        if ((st = parse_class(&d, col, "nvlink", &clu_range_table[R_NVL_ALPHA],
+                              &cl->alpha[CLU_NVLINK], &cl->eff[CLU_NVLINK])))
             goto out;
-        if ((st = parse_class(&d, col, "net", &cl->alpha[CLU_NET], &cl->eff[CLU_NET]))) goto out;
+        if ((st = parse_class(&d, col, "net", &clu_range_table[R_NET_ALPHA], &cl->alpha[CLU_NET],
+                              &cl->eff[CLU_NET])))
+            goto out;
         if ((st = parse_rules(&d, col, cl))) goto out;
     }
-    if ((st = jx_num(&c, j, "comm_compute_slowdown", JX_NONNEG, &cl->comm_slowdown))) goto out;
-    if (cl->comm_slowdown >= 1) {
-        st = jx_fail(&c, "comm_compute_slowdown", "must be in [0, 1) (got %g)", cl->comm_slowdown);
+    if ((st = jx_num_in(&c, j, "comm_compute_slowdown", 0, &clu_range_table[R_SLOWDOWN],
+                        &cl->comm_slowdown)))
         goto out;
-    }
 out:
     cJSON_Delete(j);
     return st;

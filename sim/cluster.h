@@ -10,8 +10,16 @@
  * reaches), with optional rules that override both by operation and size
  * (NCCL switches protocol, LL/LL128/Simple, with the message size).
  *
- * Invariants after clu_load: every bandwidth > 0, latencies >= 0,
- * 0 < efficiency <= 1, nodes >= 1, gpus_per_node >= 1.
+ * Valid ranges: every number of the file has one, with its unit and its
+ * physical reason, in the table clu_range_table at the top of cluster.c
+ * (clu_ranges() returns it); strings are UTF-8 without control characters
+ * (notes may hold line breaks), the name at most 63 bytes, the description
+ * at most 159. A value outside its range is EINPUT naming the file, the
+ * field and the range.
+ *
+ * Invariants after clu_load: every number within its range, so bandwidths
+ * >= 0.1 GB/s, latencies in [0, 1 s], efficiencies in [0.01, 1],
+ * nodes x gpus_per_node <= 131072, and name/description valid UTF-8.
  */
 #ifndef SFT_CLUSTER_H
 #define SFT_CLUSTER_H
@@ -21,6 +29,7 @@
 #include "models/hw/gpu.h"
 #include "sim/base.h"
 #include "sim/coll.h"
+#include "sim/jsonx.h"
 
 #define CLU_SCHEMA   1
 #define CLU_MAXRULES 32
@@ -53,6 +62,9 @@ typedef struct clu_desc {
     double comm_slowdown; /* fraction of compute throughput NCCL kernels take while running */
 } clu_desc;
 
+/* The valid ranges of a cluster file's numbers (static storage); *n rows.
+ * Fields are paths from the root ("collectives.rules[].max_bytes"). */
+const jx_range *clu_ranges(size_t *n);
 /* Loads a built-in cluster by name or a cluster file. */
 sft_status clu_load(const char *name_or_file, clu_desc *out, sft_err *e);
 sft_status clu_parse(const char *text, const char *origin, clu_desc *out, sft_err *e);

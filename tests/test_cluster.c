@@ -1,10 +1,18 @@
 /* test_cluster.c — cluster descriptions: presets load, scaling, and every bad
- * input gives EINPUT with a message naming the file and the field. */
+ * input gives EINPUT with a message naming the file and the field: every
+ * row of the range table below, above and far outside its bounds, strings
+ * that are not UTF-8 or hold control characters, and files that are not
+ * regular files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/cluster.h"
 #include "sim/topo.h"
@@ -38,7 +46,7 @@ static void bad_inputs_name_file_and_field(void **state)
     /* negative bandwidth */
     expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nvlink\":{\"bandwidth_gbps\":-5},"
                     "\"nic\":{\"bandwidth_gbps\":50}}",
-               "'nvlink.bandwidth_gbps'", "> 0");
+               "'nvlink.bandwidth_gbps'", "must be > 0, in [0.1, 10000] GB/s (got -5)");
     expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nic\":{\"bandwidth_gbps\":-1}}", "'nic.bandwidth_gbps'",
                NULL);
     /* unknown field at the top and nested */
@@ -50,7 +58,7 @@ static void bad_inputs_name_file_and_field(void **state)
     expect_bad("{\"schema\":7,\"name\":\"x\"}", "'schema'", "unsupported");
     expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nic\":{\"bandwidth_gbps\":50},"
                     "\"collectives\":{\"nvlink\":{\"efficiency\":1.5}}}",
-               "'collectives.nvlink.efficiency'", "(0, 1]");
+               "'collectives.nvlink.efficiency'", "must be in [0.01, 1] (got 1.5)");
     expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nic\":{\"bandwidth_gbps\":50},"
                     "\"collectives\":{\"rules\":[{\"op\":\"gossip\",\"max_bytes\":1}]}}",
                "'collectives.rules[0].op'", "all_gather");
@@ -116,6 +124,237 @@ static void routes(void **state)
     assert_true(lat > 3.99e-6 && lat < 4.01e-6); /* NVLink 1 + NIC 2 + spine 1 us */
 }
 
+/* ---- every range of the table, on the real h100x32 file ---------------------- */
+
+static sft_status parse_cluster(const char *text, sft_err *e)
+{
+    clu_desc c;
+    return clu_parse(text, "bad.json", &c, e);
+}
+
+/* The h100x32 preset with the range's field set to x (or, when lit is not
+ * NULL, to that literal JSON text). Creates the text (free it). */
+static char *with_value(const char *base, const jx_range *r, double x, const char *lit)
+{
+    cJSON *doc = cJSON_Parse(base);
+    const char *key = NULL;
+    cJSON *o = jx_field_parent(doc, r->field, &key);
+    if (!o) fail_msg("field %s is not in the base document", r->field);
+    if (cJSON_GetObjectItemCaseSensitive(o, key))
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            o, key, lit ? cJSON_CreateString("@@") : cJSON_CreateNumber(x));
+    else
+        cJSON_AddItemToObject(o, key, lit ? cJSON_CreateString("@@") : cJSON_CreateNumber(x));
+    char *t = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    if (lit) {
+        char *at = strstr(t, "\"@@\"");
+        size_t n = strlen(t) + strlen(lit) + 1;
+        char *u = malloc(n);
+        snprintf(u, n, "%.*s%s%s", (int)(at - t), t, lit, at + 4);
+        free(t);
+        t = u;
+    }
+    return t;
+}
+
+/* "samples[]" -> "samples[0]": the path a message names. */
+static void msg_path(char *dst, size_t n, const char *field)
+{
+    size_t k = 0;
+    for (const char *p = field; *p && k + 2 < n; p++) {
+        dst[k++] = *p;
+        if (p[0] == '[' && p[1] == ']') dst[k++] = '0';
+    }
+    dst[k] = '\0';
+}
+
+/* Parsing base with r's field set to x (or lit) fails with EINPUT naming
+ * the file, the field and, when want is not NULL, that fragment. */
+static void expect_range_error(const char *base, const jx_range *r, double x, const char *lit,
+                               const char *want)
+{
+    char *t = with_value(base, r, x, lit);
+    sft_err e = {0};
+    char path[160], field[200];
+    msg_path(path, sizeof path, r->field);
+    snprintf(field, sizeof field, "bad.json: field '%s': ", path);
+    sft_status st = parse_cluster(t, &e);
+    if (st != SFT_EINPUT || !strstr(e.msg, field) || (want && !strstr(e.msg, want)))
+        fail_msg("%s = %s: status %d, message '%s' lacks '%s' / '%s'", r->field, lit ? lit : "x",
+                 st, e.msg, field, want ? want : "");
+    free(t);
+}
+
+/* For every row: lo and hi load; below lo, above hi, +-1e308, 1e999 (JSON
+ * has no infinity: cJSON reads it as one), a string and, for integers, a
+ * fraction are EINPUT with the field, the range "[lo, hi] unit" and the
+ * value. The one exception to "the bounds load" is named with its reason. */
+static void every_cluster_range(void **state)
+{
+    (void)state;
+    size_t n, len;
+    const jx_range *r = clu_ranges(&n);
+    const char *base = sft_builtin("clusters", "h100x32", &len);
+    assert_non_null(base);
+    assert_int_equal(n, 17); /* every number of the schema (cluster.h) */
+    for (size_t i = 0; i < n; i++) {
+        char rg[128], lo[32], hi[32], got[64];
+        jx_fmt_num(lo, sizeof lo, r[i].lo);
+        jx_fmt_num(hi, sizeof hi, r[i].hi);
+        snprintf(rg, sizeof rg, "[%s, %s]%s%s", lo, hi, r[i].unit[0] ? " " : "", r[i].unit);
+        assert_true(r[i].why && strlen(r[i].why) > 10); /* every bound has its reason */
+        print_message("  %-36s %s\n", r[i].field, rg);
+        double step = (r[i].flags & JX_INT) ? 1 : fmax(fabs(r[i].lo) * 0.5, 1e-3);
+        double below = r[i].lo - step, above = (r[i].flags & JX_INT) ? r[i].hi + 1 : r[i].hi * 2;
+        jx_fmt_num(got, sizeof got, below);
+        char want[320];
+        snprintf(want, sizeof want, "%s (got %s)", rg, got);
+        expect_range_error(base, &r[i], below, NULL, want);
+        jx_fmt_num(got, sizeof got, above);
+        snprintf(want, sizeof want, "must be in %s (got %s)", rg, got);
+        expect_range_error(base, &r[i], above, NULL, want);
+        expect_range_error(base, &r[i], 1e308, NULL, "(got 1e+308)");
+        expect_range_error(base, &r[i], 0, "1e999", "must be a finite number");
+        expect_range_error(base, &r[i], 0, "-1e308", rg);
+        expect_range_error(base, &r[i], 0, "\"5\"", "expected a number");
+        if (r[i].flags & JX_INT) expect_range_error(base, &r[i], r[i].lo + 0.5, NULL, "integer");
+        for (int b = 0; b < 2; b++) {
+            /* 65536 nodes of 8 GPUs exceed the 131072-GPU cap: its own error */
+            if (b == 1 && strcmp(r[i].field, "nodes") == 0) {
+                expect_range_error(base, &r[i], r[i].hi, NULL, "at most 131072");
+                continue;
+            }
+            char *t = with_value(base, &r[i], b ? r[i].hi : r[i].lo, NULL);
+            sft_err e = {0};
+            if (parse_cluster(t, &e) != SFT_OK)
+                fail_msg("%s = %s must load: %s", r[i].field, b ? hi : lo, e.msg);
+            free(t);
+        }
+    }
+}
+
+/* The brief's cases, message in full: the inline GPU's field is named with
+ * its path under "gpu", and the value and range are as written. */
+static void physically_impossible_values(void **state)
+{
+    (void)state;
+    expect_bad(HEAD "\"gpu\":{\"name\":\"g\",\"bf16_tflops\":1e-300,\"hbm_gbps\":1000,"
+                    "\"memory_gib\":80},\"nic\":{\"bandwidth_gbps\":50}}",
+               "bad.json: field 'gpu.bf16_tflops': must be in [0.1, 100000] TFLOPS (got 1e-300)",
+               NULL);
+    expect_bad(HEAD "\"gpu\":{\"name\":\"g\",\"bf16_tflops\":1e308,\"hbm_gbps\":1000,"
+                    "\"memory_gib\":80},\"nic\":{\"bandwidth_gbps\":50}}",
+               "field 'gpu.bf16_tflops': must be in [0.1, 100000] TFLOPS (got 1e+308)", NULL);
+    /* 0.001 GiB ran before and reported "usable -3.0 GB" */
+    expect_bad(HEAD "\"gpu\":{\"name\":\"g\",\"bf16_tflops\":100,\"hbm_gbps\":1000,"
+                    "\"memory_gib\":0.001},\"nic\":{\"bandwidth_gbps\":50}}",
+               "field 'gpu.memory_gib': must be in [4, 16384] GiB (got 0.001)", NULL);
+    /* a non-positive value says so first */
+    expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nic\":{\"bandwidth_gbps\":0}}",
+               "field 'nic.bandwidth_gbps': must be > 0, in [0.1, 10000] GB/s (got 0)", NULL);
+    expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nic\":{\"bandwidth_gbps\":50,"
+                    "\"latency_us\":2e6}}",
+               "field 'nic.latency_us': must be in [0, 1000000] us (got 2000000)", NULL);
+    /* JSON has no NaN: a syntax error with line and column */
+    expect_bad(HEAD "\"gpu\":\"h100-sxm\",\"nic\":{\"bandwidth_gbps\":NaN}}",
+               "bad.json:1:", "malformed JSON");
+}
+
+/* Names are printed into JSON output and terminals: not UTF-8 (a lone
+ * continuation byte, an overlong '/', a surrogate, a truncated sequence) or
+ * a control character is EINPUT naming the field and the byte offset;
+ * valid multi-byte UTF-8 loads. */
+static void strings_utf8_and_printable(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *want;
+    } bad[] = {
+        {"h100\x80x", "not valid UTF-8 (byte 0x80 at offset 4"},
+        {"\xc0\xaf", "not valid UTF-8 (byte 0xC0 at offset 0"},
+        {"a\xed\xa0\x80", "not valid UTF-8 (byte 0xED at offset 1"},
+        {"ab\xe2\x82", "not valid UTF-8 (byte 0xE2 at offset 2"},
+        {"\xff", "not valid UTF-8 (byte 0xFF at offset 0"},
+        {"tab\\there", "control character U+0009 at offset 3"},
+        {"esc\\u001b[31m", "control character U+001B at offset 3"},
+        {"del\x7f", "control character U+007F at offset 3"},
+        {"csi\xc2\x9b", "control character U+009B at offset 3"},
+        {"", "must not be empty"},
+        {"0123456789012345678901234567890123456789012345678901234567890123",
+         "at most 63 bytes (got 64)"},
+    };
+    char json[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(json, sizeof json,
+                 "{\"schema\":1,\"name\":\"%s\",\"nodes\":1,\"gpus_per_node\":8,"
+                 "\"gpu\":\"h100-sxm\"}",
+                 bad[i].name);
+        expect_bad(json, "field 'name': ", bad[i].want);
+    }
+    /* the description and the inline GPU's name too; notes may hold line breaks */
+    expect_bad("{\"schema\":1,\"name\":\"x\",\"description\":\"caf\xe9\",\"nodes\":1,"
+               "\"gpus_per_node\":8,\"gpu\":\"h100-sxm\"}",
+               "field 'description': not valid UTF-8", NULL);
+    expect_bad("{\"schema\":1,\"name\":\"x\",\"nodes\":1,\"gpus_per_node\":8,\"gpu\":{"
+               "\"name\":\"g\\n\",\"bf16_tflops\":100,\"hbm_gbps\":1000,\"memory_gib\":80}}",
+               "field 'gpu.name': control character U+000A", NULL);
+    expect_bad("{\"schema\":1,\"name\":\"x\",\"nodes\":1,\"gpus_per_node\":8,"
+               "\"gpu\":\"h100\xff\"}",
+               "field 'gpu': not valid UTF-8", NULL);
+    expect_bad("{\"schema\":1,\"name\":\"x\",\"nodes\":1,\"gpus_per_node\":8,"
+               "\"gpu\":\"h100-sxm\",\"notes\":\"\xfe\"}",
+               "field 'notes': not valid UTF-8", NULL);
+    /* an unknown field whose name is not UTF-8 is not echoed */
+    expect_bad("{\"schema\":1,\"name\":\"x\",\"n\xffodes\":1}", "unknown field whose name", NULL);
+    clu_desc c;
+    sft_err e = {0};
+    const char *ok = "{\"schema\":1,\"name\":\"\xc3\xa9t\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x9a\x80\","
+                     "\"notes\":\"line 1\\nline 2\\tend\",\"nodes\":1,\"gpus_per_node\":8,"
+                     "\"gpu\":\"h100-sxm\"}";
+    assert_int_equal(clu_parse(ok, "ok.json", &c, &e), SFT_OK);
+    assert_string_equal(
+        c.name, "\xc3\xa9t\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x9a\x80"); /* 12 bytes kept whole */
+}
+
+/* A cluster file that is a FIFO (no writer: opening must not block), a
+ * device (/dev/zero: reading must not fill memory), a directory or an
+ * oversized file is EINPUT naming the path and what it is. */
+static void not_a_regular_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sft-clu-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[64], big[64];
+    snprintf(fifo, sizeof fifo, "%s/fifo.json", dir);
+    snprintf(big, sizeof big, "%s/big.json", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    FILE *f = fopen(big, "wb");
+    assert_non_null(f);
+    /* sparse: 64 MiB + 1 byte, one over SFT_INPUT_MAX, written in no time */
+    assert_int_equal(fseek(f, (long)SFT_INPUT_MAX, SEEK_SET), 0);
+    fputc(' ', f);
+    fclose(f);
+    const struct {
+        const char *path, *want;
+    } cases[] = {
+        {fifo, "is a FIFO; expected a regular file"},
+        {"/dev/zero", "/dev/zero: is a character device"},
+        {dir, "is a directory"},
+        {big, "67108865 bytes, more than the 64 MiB"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clu_desc c;
+        sft_err e = {0};
+        assert_int_equal(clu_load(cases[i].path, &c, &e), SFT_EINPUT);
+        if (!strstr(e.msg, cases[i].path) || !strstr(e.msg, cases[i].want))
+            fail_msg("%s: '%s' lacks '%s'", cases[i].path, e.msg, cases[i].want);
+    }
+    unlink(fifo);
+    unlink(big);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +362,10 @@ int main(void)
         cmocka_unit_test(scaling_whole_nodes),
         cmocka_unit_test(presets_load),
         cmocka_unit_test(routes),
+        cmocka_unit_test(every_cluster_range),
+        cmocka_unit_test(physically_impossible_values),
+        cmocka_unit_test(strings_utf8_and_printable),
+        cmocka_unit_test(not_a_regular_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,14 @@
 /* test_models.c — FLOPs, parameters and memory of the architecture models,
- * with the arithmetic written out, and the calibration table's behaviour. */
+ * with the arithmetic written out, the calibration table's behaviour, and
+ * the valid range of every number of the GPU, architecture and calibration
+ * schemas (each row of their tables, below, above and far outside). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "models/arch/arch.h"
@@ -184,13 +188,265 @@ static void bad_calibration(void **state)
     }
 }
 
+/* ---- ranges ------------------------------------------------------------------ */
+
+typedef sft_status (*parse_fn)(const char *text, sft_err *e);
+
+static sft_status parse_gpu(const char *text, sft_err *e)
+{
+    cJSON *j = cJSON_Parse(text);
+    if (!j) return sft_errf(e, SFT_EINPUT, "bad.json: malformed JSON");
+    hw_gpu g;
+    sft_status st = hw_gpu_parse(j, "bad.json", "", &g, e);
+    cJSON_Delete(j);
+    return st;
+}
+
+static sft_status parse_arch(const char *text, sft_err *e)
+{
+    arch a;
+    return arch_parse(text, "bad.json", &a, e);
+}
+
+static sft_status parse_cal(const char *text, sft_err *e)
+{
+    cal *c = NULL;
+    sft_status st = cal_parse(text, "bad.json", &c, e);
+    cal_destroy(c);
+    return st;
+}
+
+/* base with r's field set to x, or to the literal JSON lit. Creates the text. */
+static char *with_value(const char *base, const jx_range *r, double x, const char *lit)
+{
+    cJSON *doc = cJSON_Parse(base);
+    const char *key = NULL;
+    cJSON *o = jx_field_parent(doc, r->field, &key);
+    if (!o) fail_msg("field %s is not in the base document", r->field);
+    cJSON *v = lit ? cJSON_CreateString("@@") : cJSON_CreateNumber(x);
+    if (cJSON_GetObjectItemCaseSensitive(o, key))
+        cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
+    else
+        cJSON_AddItemToObject(o, key, v);
+    char *t = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    if (lit) {
+        char *at = strstr(t, "\"@@\"");
+        size_t n = strlen(t) + strlen(lit) + 1;
+        char *u = malloc(n);
+        snprintf(u, n, "%.*s%s%s", (int)(at - t), t, lit, at + 4);
+        free(t);
+        t = u;
+    }
+    return t;
+}
+
+static void expect_range_error(parse_fn parse, const char *base, const jx_range *r, double x,
+                               const char *lit, const char *want)
+{
+    char *t = with_value(base, r, x, lit);
+    sft_err e = {0};
+    char path[160], field[200];
+    size_t k = 0;
+    for (const char *p = r->field; *p && k + 2 < sizeof path; p++) {
+        path[k++] = *p;
+        if (p[0] == '[' && p[1] == ']') path[k++] = '0'; /* the message names element 0 */
+    }
+    path[k] = '\0';
+    snprintf(field, sizeof field, "bad.json: field '%s': ", path);
+    sft_status st = parse(t, &e);
+    if (st != SFT_EINPUT || !strstr(e.msg, field) || (want && !strstr(e.msg, want)))
+        fail_msg("%s = %s: status %d, message '%s' lacks '%s' / '%s'", r->field, lit ? lit : "x",
+                 st, e.msg, field, want ? want : "");
+    free(t);
+}
+
+/* Every row of a table on a real document: below lo, above hi, 1e308,
+ * 1e999 (cJSON reads it as infinity), -1e308, a string and, for integers, a
+ * fraction are EINPUT naming the field, "[lo, hi] unit" and the value; with
+ * accept, lo and hi themselves load. Rows of derived quantities (a field
+ * with a space, "hidden / heads") are checked by their own tests. */
+static void check_table(const char *what, parse_fn parse, const char *base, const jx_range *r,
+                        size_t n, int accept)
+{
+    print_message("%s:\n", what);
+    for (size_t i = 0; i < n; i++) {
+        char rg[128], lo[32], hi[32], got[64], want[320];
+        jx_fmt_num(lo, sizeof lo, r[i].lo);
+        jx_fmt_num(hi, sizeof hi, r[i].hi);
+        snprintf(rg, sizeof rg, "[%s, %s]%s%s", lo, hi, r[i].unit[0] ? " " : "", r[i].unit);
+        assert_true(r[i].why && strlen(r[i].why) > 10); /* every bound has its reason */
+        print_message("  %-24s %-30s %s\n", r[i].field, rg, r[i].why);
+        if (strchr(r[i].field, ' ')) continue;
+        double step = (r[i].flags & JX_INT) ? 1 : fmax(fabs(r[i].lo) * 0.5, 1e-3);
+        double below = r[i].lo - step, above = (r[i].flags & JX_INT) ? r[i].hi + 1 : r[i].hi * 2;
+        jx_fmt_num(got, sizeof got, below);
+        snprintf(want, sizeof want, "%s (got %s)", rg, got);
+        expect_range_error(parse, base, &r[i], below, NULL, want);
+        jx_fmt_num(got, sizeof got, above);
+        snprintf(want, sizeof want, "must be in %s (got %s)", rg, got);
+        expect_range_error(parse, base, &r[i], above, NULL, want);
+        expect_range_error(parse, base, &r[i], 1e308, NULL, "(got 1e+308)");
+        expect_range_error(parse, base, &r[i], 0, "1e999", "must be a finite number");
+        expect_range_error(parse, base, &r[i], 0, "-1e308", rg);
+        expect_range_error(parse, base, &r[i], 0, "\"5\"", "expected a number");
+        if (r[i].flags & JX_INT)
+            expect_range_error(parse, base, &r[i], r[i].lo + 0.5, NULL, "expected an integer");
+        for (int b = 0; accept && b < 2; b++) {
+            char *t = with_value(base, &r[i], b ? r[i].hi : r[i].lo, NULL);
+            sft_err e = {0};
+            if (parse(t, &e) != SFT_OK)
+                fail_msg("%s = %s must load: %s", r[i].field, b ? hi : lo, e.msg);
+            free(t);
+        }
+    }
+}
+
+/* The GPU schema on the h100-sxm file: every field is independent, so both
+ * bounds of every row load. */
+static void gpu_ranges(void **state)
+{
+    (void)state;
+    size_t n, len;
+    const jx_range *r = hw_gpu_ranges(&n);
+    assert_int_equal(n, 5); /* bf16_tflops, hbm_gbps, memory_gib, nvlink_gbps, launch_overhead_us */
+    check_table("GPU", parse_gpu, sft_builtin("gpus", "h100-sxm", &len), r, n, 1);
+    /* the brief's cases, in full */
+    hw_gpu g;
+    sft_err e = {0};
+    cJSON *j = cJSON_Parse("{\"schema\":1,\"name\":\"g\",\"bf16_tflops\":1e-300,"
+                           "\"hbm_gbps\":1000,\"memory_gib\":80}");
+    assert_int_equal(hw_gpu_parse(j, "gpu.json", "", &g, &e), SFT_EINPUT);
+    assert_non_null(strstr(e.msg, "gpu.json: field 'bf16_tflops': must be in [0.1, 100000] TFLOPS "
+                                  "(got 1e-300)"));
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"schema\":1,\"name\":\"g\\u0007\",\"bf16_tflops\":100,"
+                    "\"hbm_gbps\":1000,\"memory_gib\":80}");
+    assert_int_equal(hw_gpu_parse(j, "gpu.json", "", &g, &e), SFT_EINPUT);
+    assert_non_null(strstr(e.msg, "field 'name': control character U+0007 at offset 1"));
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"schema\":1,\"name\":\"g\",\"bf16_tflops\":100,\"hbm_gbps\":1000,"
+                    "\"memory_gib\":80,\"calibration\":[\"ok\",\"b\xe9\"]}");
+    assert_int_equal(hw_gpu_parse(j, "gpu.json", "", &g, &e), SFT_EINPUT);
+    assert_non_null(strstr(e.msg, "field 'calibration[1]': not valid UTF-8"));
+    cJSON_Delete(j);
+}
+
+/* Why 4 GiB is the least memory a GPU may have: the CUDA context (3 GB)
+ * and the allocator's 10% leave 0.9 x 4 GiB - 3 GB = 0.865 GB; at 3 GiB
+ * (2.90e9 - 3e9) nothing would be usable, the "usable -3.0 GB" of the bug
+ * at 0.001 GiB. */
+static void least_memory_is_usable(void **state)
+{
+    (void)state;
+    hw_gpu g = {.mem_bytes = 4 * 1073741824.0};
+    assert_true(fabs(mem_usable_bytes(&g) - (0.9 * 4294967296.0 - 3e9)) < 1);
+    assert_true(mem_usable_bytes(&g) > 0.86e9);
+    g.mem_bytes = 3 * 1073741824.0;
+    assert_true(mem_usable_bytes(&g) < 0);
+}
+
+/* Static memory that cannot fit is EINFEASIBLE (exit 3) whatever the
+ * BucketSize: Qwen2.5-72B with ZeRO-0 holds 16 bytes per parameter on every
+ * GPU (about 1.16 TB) against an H100's 73.9 GB usable; Qwen2.5-7B with
+ * ZeRO-2 over 32 GPUs needs 20.6 GB (qwen7b_params_and_zero2_memory). */
+static void static_memory_check(void **state)
+{
+    (void)state;
+    hw_gpu g;
+    sft_err e = {0};
+    assert_int_equal(hw_gpu_load("h100-sxm", &g, &e), SFT_OK);
+    arch a72 = load("qwen2.5-72b"), a7 = load("qwen2.5-7b");
+    assert_int_equal(mem_check_static(&a72, &g, 0, 8, &e), SFT_EINFEASIBLE);
+    assert_non_null(strstr(e.msg, "model qwen2.5-72b does not fit"));
+    assert_non_null(strstr(e.msg, "ZeRO-0 over 8 GPUs"));
+    assert_non_null(strstr(e.msg, "73.9 GB usable on a h100-sxm")); /* 0.9 x 79.6 GiB - 3 GB */
+    assert_int_equal(mem_check_static(&a7, &g, 2, 32, &e), SFT_OK);
+    assert_int_equal(mem_bucket_tokens(&a72, &g, 0, 8), 0); /* the same verdict */
+}
+
+/* The architecture schema on the qwen2.5-7b file. The bounds are coupled
+ * (heads divide hidden, kv_heads divide heads), so only the outside values
+ * are probed per row; the coupled rules and the head dimension after. */
+static void arch_ranges_enforced(void **state)
+{
+    (void)state;
+    size_t n, len;
+    const jx_range *r = arch_ranges(&n);
+    assert_int_equal(n, 7); /* six fields + the head dimension they imply */
+    check_table("architecture", parse_arch, sft_builtin("models", "qwen2.5-7b", &len), r, n, 0);
+    static const struct {
+        const char *json, *want;
+    } cases[] = {
+        /* 3584 / 30 is not whole */
+        {"\"hidden\":3584,\"heads\":30,\"kv_heads\":2",
+         "hidden 3584 is not a multiple of heads 30"},
+        {"\"hidden\":3584,\"heads\":28,\"kv_heads\":8", "heads 28 is not a multiple of kv_heads 8"},
+        /* 128 / 32 = 4 < 8 */
+        {"\"hidden\":128,\"heads\":32,\"kv_heads\":4",
+         "hidden / heads = 128 / 32 = 4 must be in [8, 1024]"},
+        /* 65536 / 1 = 65536 > 1024 */
+        {"\"hidden\":65536,\"heads\":1,\"kv_heads\":1",
+         "hidden / heads = 65536 / 1 = 65536 must be in [8, 1024]"},
+        {"\"name\":\"q\\u001b[2J\",\"hidden\":3584,\"heads\":28,\"kv_heads\":4",
+         "field 'name': control character U+001B"},
+        {"\"name\":\"\xf5\",\"hidden\":3584,\"heads\":28,\"kv_heads\":4",
+         "field 'name': not valid UTF-8 (byte 0xF5 at offset 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"schema\":1,%s%s,\"layers\":28,\"intermediate\":18944,\"vocab\":152064}",
+                 strstr(cases[i].json, "\"name\"") ? "" : "\"name\":\"m\",", cases[i].json);
+        arch a;
+        sft_err e = {0};
+        assert_int_equal(arch_parse(json, "m.json", &a, &e), SFT_EINPUT);
+        if (!strstr(e.msg, "m.json: field '") || !strstr(e.msg, cases[i].want))
+            fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, cases[i].want);
+    }
+}
+
+/* The calibration schema on the published table plus one GEMM point. Its
+ * points are cross-checked (monotone grid, heads_q a multiple of heads_kv,
+ * q_tokens <= k_tokens), so only the outside values are probed per row. */
+static void cal_ranges_enforced(void **state)
+{
+    (void)state;
+    size_t n, len;
+    const jx_range *r = cal_ranges(&n);
+    assert_int_equal(n, 15);
+    cJSON *doc = cJSON_Parse(sft_builtin("calibration", "h100-fa2-published", &len));
+    cJSON *gemm = cJSON_AddArrayToObject(doc, "gemm");
+    cJSON_AddItemToArray(gemm, cJSON_Parse("{\"m\":4096,\"n\":4096,\"k\":4096,\"time_us\":250}"));
+    char *base = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    sft_err e = {0};
+    assert_int_equal(parse_cal(base, &e), SFT_OK);
+    check_table("calibration", parse_cal, base, r, n, 0);
+    free(base);
+    /* a CPU-measured table (validate/: peak = best GEMM throughput, 4-decimal
+     * efficiencies, times rounded to 1 ns) loads at the low bounds */
+    const char *cpu = "{\"schema\":1,\"name\":\"cpu\",\"peak_tflops\":0.0001,"
+                      "\"gemm_efficiency\":0.0001,\"attention_efficiency\":0.0001,"
+                      "\"gemm\":[{\"m\":1,\"n\":1,\"k\":1,\"time_us\":0.001}]}";
+    assert_int_equal(parse_cal(cpu, &e), SFT_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(qwen7b_forward_flops), cmocka_unit_test(doubling),
-        cmocka_unit_test(skrull_eq13),          cmocka_unit_test(qwen7b_params_and_zero2_memory),
-        cmocka_unit_test(bucket_vs_paper),      cmocka_unit_test(calibration_interpolation),
+        cmocka_unit_test(qwen7b_forward_flops),
+        cmocka_unit_test(doubling),
+        cmocka_unit_test(skrull_eq13),
+        cmocka_unit_test(qwen7b_params_and_zero2_memory),
+        cmocka_unit_test(bucket_vs_paper),
+        cmocka_unit_test(calibration_interpolation),
         cmocka_unit_test(bad_calibration),
+        cmocka_unit_test(gpu_ranges),
+        cmocka_unit_test(least_memory_is_usable),
+        cmocka_unit_test(static_memory_check),
+        cmocka_unit_test(arch_ranges_enforced),
+        cmocka_unit_test(cal_ranges_enforced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

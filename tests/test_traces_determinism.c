@@ -204,7 +204,13 @@ static void test_gen_unwritable(void **state)
     (void)state;
     char *dir = tt_dir("determinism");
     char *out = tt_path(dir, "stdout"), *err = tt_path(dir, "stderr");
-    char *path = tt_path(dir, "missing-dir/t.jsonl");
+    /* a missing parent is created (like --out); a regular file where the
+     * parent should be cannot be, and is bad input before any sample */
+    char *plain = tt_path(dir, "plain-file");
+    FILE *f = fopen(plain, "w");
+    assert_non_null(f);
+    fclose(f);
+    char *path = tt_path(dir, "plain-file/t.jsonl");
     const char *g[] = {"trace", "gen", "-o", path, NULL};
     assert_int_equal(tt_sftsim(NULL, out, err, g), 2);
     assert_int_equal(access(path, F_OK), -1);
@@ -212,6 +218,7 @@ static void test_gen_unwritable(void **state)
     assert_non_null(strstr(m, path));
     free(m);
     free(path);
+    free(plain);
     free(out);
     free(err);
     free(dir);

@@ -58,12 +58,18 @@ typedef struct trace_batch {
 typedef struct trace_dist trace_dist;
 
 /* Loads a built-in dataset by name (sftsim list datasets) or a dataset JSON
- * file. Creates *out. Errors (EINPUT) name the file and the field. */
+ * file. Creates *out. Errors (EINPUT) name the file and the field: every
+ * number must lie in its range (trace_dist_ranges), the name is 1-63 bytes,
+ * strings are UTF-8 without control characters (source and notes may hold
+ * line breaks). */
 sft_status trace_dist_load(const char *name_or_file, trace_dist **out, sft_err *e);
 /* Parses dataset JSON text (borrowed); origin (borrowed, copied) names it in
  * messages. Creates *out. */
 sft_status trace_dist_parse(const char *text, const char *origin, trace_dist **out, sft_err *e);
 void trace_dist_destroy(trace_dist *d);
+/* The valid ranges of a dataset file's numbers, each with its reason
+ * (static storage, *n rows; jsonx.h's jx_range). */
+const struct jx_range *trace_dist_ranges(size_t *n);
 const char *trace_dist_name(const trace_dist *d);   /* borrowed from d */
 const char *trace_dist_origin(const trace_dist *d); /* file or "built-in NAME"; borrowed */
 int64_t trace_dist_max_len(const trace_dist *d);
@@ -94,10 +100,15 @@ sft_status trace_src_dataset_samples(const char *name_or_file, long samples, lon
  * (plain lengths or records with len|length|num_tokens, grouped
  * samples_per_step at a time in file order, a short last group kept as a final
  * smaller batch; ids are the 0-based sample index). Creates *out; an empty
- * file is an error. */
+ * file is an error. path must name a regular file of at most SFT_TRACE_MAX
+ * bytes (a FIFO, a device or a directory is EINPUT before anything is read;
+ * pipe data through "-"); a line may hold at most 128 MiB; the ids of a
+ * JSONL batch must be distinct. */
 sft_status trace_src_file(const char *path, long samples_per_step, trace_src **out, sft_err *e);
 /* As trace_src_file on an open stream: borrows fp (read from, never closed;
- * it must outlive the source) and name (copied) for messages. Creates *out. */
+ * it must outlive the source; the source reads ahead, so fp's position past
+ * the last batch taken is undefined) and name (copied) for messages; at most
+ * SFT_TRACE_MAX bytes are read. Creates *out. */
 sft_status trace_src_fp(FILE *fp, const char *name, long samples_per_step, trace_src **out,
                         sft_err *e);
 /* The scenario's trace (options --dataset NAME|FILE, --trace FILE): trace
@@ -120,8 +131,11 @@ void trace_src_destroy(trace_src *s);
 typedef struct trace_writer trace_writer;
 
 /* Opens path for an atomic write (the file appears only at trace_writer_close),
- * or standard output when path is NULL or "-". Creates *out: finish it with
- * trace_writer_close or trace_writer_abort. */
+ * or standard output when path is NULL or "-". Checked first (EINPUT): the
+ * name is not empty, fits PATH_MAX and NAME_MAX, is not a directory; missing
+ * parent directories are created. Write failures later are EOUTPUT with the
+ * file and strerror. Creates *out: finish it with trace_writer_close or
+ * trace_writer_abort. */
 sft_status trace_writer_open(const char *path, trace_writer **out, sft_err *e);
 /* Writes one batch (borrowed) as {"step":S,"samples":[{"id":I,"len":L},...]}. */
 sft_status trace_writer_put(trace_writer *w, const trace_batch *b, sft_err *e);

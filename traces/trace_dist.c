@@ -50,6 +50,26 @@ static const char *const top_keys[] = {"schema", "name",    "description", "sour
                                        "method", "min_len", "max_len",     "cdf",    NULL};
 static const char *const point_keys[] = {"below", "percent", NULL};
 
+/* The valid range of every number of a dataset file (DESIGN §5), with its
+ * reason: the one place they are stated (traces/README.md shows them). */
+enum { R_MIN_LEN, R_MAX_LEN, R_BELOW, R_PERCENT, R_COUNT };
+
+#define LEN_WHY "a sample length: 1 token to TRACE_MAX_LEN, far above any real sequence"
+
+static const jx_range dist_range_table[R_COUNT] = {
+    [R_MIN_LEN] = {"min_len", 1, TRACE_MAX_LEN, JX_INT, "tokens", LEN_WHY},
+    [R_MAX_LEN] = {"max_len", 1, TRACE_MAX_LEN, JX_INT, "tokens", LEN_WHY "; >= min_len"},
+    [R_BELOW] = {"cdf[].below", 2, TRACE_MAX_LEN, JX_INT, "tokens",
+                 "a cut above min_len (its lower bound is min_len + 1), increasing"},
+    [R_PERCENT] = {"cdf[].percent", 0, 100, 0, "%", "a cumulative percentage, never decreasing"},
+};
+
+const jx_range *trace_dist_ranges(size_t *n)
+{
+    *n = R_COUNT;
+    return dist_range_table;
+}
+
 static void add_bin(trace_dist *d, int64_t lo, int64_t hi, double cum)
 {
     d->bin = sft_xrealloc(d->bin, (size_t)(d->nbins + 1) * sizeof *d->bin);
@@ -84,15 +104,15 @@ static sft_status parse_cdf(const jx_ctx *c, const cJSON *j, trace_dist *d)
         jx_ctx pc = jx_elem(c, "cdf", i);
         long below = 0;
         double pct = 0;
+        jx_range rb = dist_range_table[R_BELOW];
+        rb.lo = (double)d->min_len + 1;
         if ((st = jx_keys(&pc, p, point_keys))) return st;
-        if ((st = jx_long(&pc, p, "below", JX_REQ, d->min_len + 1, TRACE_MAX_LEN, &below)))
+        if ((st = jx_long_in(&pc, p, "below", JX_REQ, &rb, &below))) return st;
+        if ((st = jx_num_in(&pc, p, "percent", JX_REQ, &dist_range_table[R_PERCENT], &pct)))
             return st;
-        if ((st = jx_num(&pc, p, "percent", JX_REQ, &pct))) return st;
         if (i > 0 && below <= lo)
             return jx_fail(&pc, "below", "cuts must increase: %ld is not above the previous %lld",
                            below, (long long)lo);
-        if (pct < 0 || pct > 100)
-            return jx_fail(&pc, "percent", "must be in [0, 100] (got %g)", pct);
         if (pct < prev)
             return jx_fail(&pc, "percent",
                            "a CDF cannot decrease: %g is below the previous point's %g", pct, prev);
@@ -123,18 +143,15 @@ sft_status trace_dist_parse(const char *text, const char *origin, trace_dist **o
     jx_ctx c = jx_root(origin, e);
     trace_dist *d = sft_xcalloc(1, sizeof *d);
     d->origin = sft_xstrdup(origin);
-    const char *name = NULL, *method = NULL, *desc = NULL, *source = NULL, *notes = NULL;
+    const char *method = NULL, *desc = NULL, *source = NULL, *notes = NULL;
+    char name[64];
     long min_len = 0, max_len = 0;
     if ((st = jx_keys(&c, j, top_keys))) goto fail;
     if ((st = jx_schema(&c, j, TRACE_DIST_SCHEMA))) goto fail;
-    if ((st = jx_str(&c, j, "name", JX_REQ, &name))) goto fail;
-    if (!name[0]) {
-        st = jx_fail(&c, "name", "must not be empty");
-        goto fail;
-    }
+    if ((st = jx_name(&c, j, "name", JX_REQ, name, sizeof name))) goto fail;
     if ((st = jx_str(&c, j, "description", 0, &desc))) goto fail;
-    if ((st = jx_str(&c, j, "source", 0, &source))) goto fail;
-    if ((st = jx_str(&c, j, "notes", 0, &notes))) goto fail;
+    if ((st = jx_str(&c, j, "source", JX_TEXT, &source))) goto fail;
+    if ((st = jx_str(&c, j, "notes", JX_TEXT, &notes))) goto fail;
     if ((st = jx_str(&c, j, "method", JX_REQ, &method))) goto fail;
     if (strcmp(method, "loguniform") != 0) {
         st = jx_fail(&c, "method",
@@ -143,8 +160,10 @@ sft_status trace_dist_parse(const char *text, const char *origin, trace_dist **o
                      method);
         goto fail;
     }
-    if ((st = jx_long(&c, j, "min_len", JX_REQ, 1, TRACE_MAX_LEN, &min_len))) goto fail;
-    if ((st = jx_long(&c, j, "max_len", JX_REQ, 1, TRACE_MAX_LEN, &max_len))) goto fail;
+    if ((st = jx_long_in(&c, j, "min_len", JX_REQ, &dist_range_table[R_MIN_LEN], &min_len)))
+        goto fail;
+    if ((st = jx_long_in(&c, j, "max_len", JX_REQ, &dist_range_table[R_MAX_LEN], &max_len)))
+        goto fail;
     if (max_len < min_len) {
         st = jx_fail(&c, "max_len", "must be at least min_len %ld (got %ld)", min_len, max_len);
         goto fail;

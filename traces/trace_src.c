@@ -1,17 +1,23 @@
 /* trace_src.c — trace sources: the dataset generator and the streaming file
  * reader (JSONL traces, plain lengths, JSONL records).
  *
- * Files are read one line at a time (getline), so memory holds one batch, not
- * the trace. Blank lines (only spaces, tabs, CR) are skipped anywhere. The
- * format is fixed by the first non-blank line: a JSON object with "samples" or
- * "step" is a JSONL trace, any other JSON object a record, a JSON number a plain length;
- * every later line must be of the same kind. A last line without a newline is
- * accepted when it parses completely (editors and scripts often omit the final
- * newline); one that does not parse is reported as a file ending mid-line.
+ * Files are opened through sft_open_input: a regular file of at most
+ * SFT_TRACE_MAX bytes, or "-" for standard input (never a FIFO or device by
+ * name, so /dev/zero or a FIFO without a writer cannot hang or exhaust
+ * memory). They are read one line at a time through a 64 KiB buffer, so
+ * memory holds one batch, not the trace; a line may be at most SRC_LINE_MAX
+ * bytes and standard input at most SFT_TRACE_MAX bytes. Blank lines (only spaces, tabs, CR) are
+ * skipped anywhere. The format is fixed by the first non-blank line: a JSON object with "samples"
+ * or "step" is a JSONL trace, any other JSON object a record, a JSON number a plain length; every
+ * later line must be of the same kind. A last line without a newline is accepted when it parses
+ * completely (editors and scripts often omit the final newline); one that does not parse is
+ * reported as a file ending mid-line.
  *
  * Invariants: the samples handed out satisfy 1 <= len <= TRACE_MAX_LEN and a
- * batch has at least one; JSONL steps strictly increase; `where` always holds
- * "FILE:LINE" of the line being read, so every message names both.
+ * batch has at least one; the ids of a batch are distinct (a sample is
+ * scheduled once per step; a later step may repeat it, as epochs do); JSONL
+ * steps strictly increase; `where` always holds "FILE:LINE" of the line
+ * being read, so every message names both.
  */
 #include "traces/trace.h"
 
@@ -28,6 +34,16 @@ typedef enum src_kind { SRC_DATASET, SRC_JSONL, SRC_LENGTHS, SRC_RECORDS } src_k
 /* Largest integer a double (hence a JSON number) holds exactly: the bound on
  * step numbers and sample ids read from files. */
 #define SRC_MAX_EXACT 9007199254740992L
+/* Longest line: a batch of TRACE_MAX_PER_STEP samples written as
+ * {"id":9007199254740992,"len":10000000} takes 41 MB; records may carry
+ * their text. Past this a "line" is a binary file or a stream of zeros. */
+#define SRC_LINE_MAX ((size_t)128 << 20)
+#define SRC_RBUF     65536
+
+typedef struct id_at {
+    int64_t id;
+    size_t at; /* index in the batch */
+} id_at;
 
 struct trace_src {
     src_kind kind;
@@ -45,8 +61,14 @@ struct trace_src {
     /* file reader */
     FILE *fp;       /* borrowed, or owned_fp */
     FILE *owned_fp; /* closed on destroy */
-    char *line;     /* current line (getline's buffer) */
+    char *line;     /* current line, NUL-terminated (it may hold NULs of its own) */
     size_t line_cap, line_len;
+    char *rbuf; /* read-ahead: rbuf[rpos..rlen) not yet consumed */
+    size_t rpos, rlen;
+    int reof;
+    unsigned long long nread; /* bytes read so far (standard input has no size to check) */
+    id_at *ids;               /* scratch for the duplicate-id check */
+    size_t ids_cap;
     long lineno;    /* 1-based number of the current line */
     int no_newline; /* the current line ends the file without '\n' */
     int pending;    /* the current line was read for detection, not yet used */
@@ -142,21 +164,63 @@ static int is_blank(const char *p, size_t n)
     return 1;
 }
 
+/* Reads the next physical line (with its '\n' if any) into s->line;
+ * s->line_len = 0 at the end of the file. getline would grow its buffer
+ * without bound on a file with no newline: this stops at SRC_LINE_MAX. */
+static sft_status raw_line(trace_src *s, sft_err *e)
+{
+    if (!s->rbuf) s->rbuf = sft_xmalloc(SRC_RBUF);
+    s->line_len = 0;
+    for (;;) {
+        if (s->rpos == s->rlen) {
+            if (s->reof) break;
+            errno = 0;
+            size_t r = fread(s->rbuf, 1, SRC_RBUF, s->fp);
+            if (r == 0) {
+                if (ferror(s->fp))
+                    return sft_errf(e, SFT_EINPUT, "%s:%ld: read error: %s", s->origin,
+                                    s->lineno + 1, strerror(errno ? errno : EIO));
+                s->reof = 1;
+                break;
+            }
+            s->rpos = 0;
+            s->rlen = r;
+            s->nread += r;
+            if (s->nread > (unsigned long long)SFT_TRACE_MAX)
+                return sft_errf(e, SFT_EINPUT, "%s:%ld: more than the %zu MiB a trace may have",
+                                s->origin, s->lineno + 1, SFT_TRACE_MAX >> 20);
+        }
+        const char *p = s->rbuf + s->rpos;
+        size_t avail = s->rlen - s->rpos;
+        const char *nl = memchr(p, '\n', avail);
+        size_t take = nl ? (size_t)(nl - p) + 1 : avail;
+        if (s->line_len + take > SRC_LINE_MAX)
+            return sft_errf(e, SFT_EINPUT,
+                            "%s:%ld: line longer than %zu MiB (not a text trace? a batch of %ld "
+                            "samples takes under 48 MiB)",
+                            s->origin, s->lineno + 1, SRC_LINE_MAX >> 20, TRACE_MAX_PER_STEP);
+        SFT_GROW(s->line, s->line_cap, s->line_len + take + 1);
+        memcpy(s->line + s->line_len, p, take);
+        s->line_len += take;
+        s->rpos += take;
+        if (nl) break;
+    }
+    if (s->line) s->line[s->line_len] = '\0';
+    return SFT_OK;
+}
+
 /* Reads the next non-blank line; *got = 0 at the end of the file. */
 static sft_status read_line(trace_src *s, int *got, sft_err *e)
 {
     for (;;) {
-        errno = 0;
-        ssize_t r = getline(&s->line, &s->line_cap, s->fp);
-        if (r < 0) {
-            if (ferror(s->fp))
-                return sft_errf(e, SFT_EINPUT, "%s:%ld: read error: %s", s->origin, s->lineno + 1,
-                                strerror(errno ? errno : EIO));
+        sft_status st = raw_line(s, e);
+        if (st) return st;
+        if (s->line_len == 0) {
             *got = 0;
             return SFT_OK;
         }
+        size_t r = s->line_len;
         s->lineno++;
-        s->line_len = (size_t)r;
         s->no_newline = s->line[r - 1] != '\n';
         if (!is_blank(s->line, s->line_len)) {
             size_t need = strlen(s->origin) + 24;
@@ -165,6 +229,12 @@ static sft_status read_line(trace_src *s, int *got, sft_err *e)
                 s->where_cap = need;
             }
             snprintf(s->where, s->where_cap, "%s:%ld", s->origin, s->lineno);
+            /* cJSON skips a NUL as whitespace: "{..]\0}" would pass */
+            const char *nul = memchr(s->line, '\0', s->line_len);
+            if (nul)
+                return sft_errf(e, SFT_EINPUT,
+                                "%s: NUL byte at column %zu (a trace is text: binary data?)",
+                                s->where, (size_t)(nul - s->line) + 1);
             *got = 1;
             return SFT_OK;
         }
@@ -268,6 +338,45 @@ static sft_status get_len(const jx_ctx *c, const char *key, const cJSON *v, int6
 
 /* ---- JSONL traces ------------------------------------------------------------ */
 
+static int by_id_then_at(const void *a, const void *b)
+{
+    const id_at *x = a, *y = b;
+    if (x->id != y->id) return x->id < y->id ? -1 : 1;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* The n ids of the batch just read are distinct; else names the earliest
+ * repeat (the smallest index that repeats an id) and where the id was first. */
+static sft_status check_ids(trace_src *s, const jx_ctx *c, size_t n, long step)
+{
+    size_t k = 1;
+    while (k < n && s->buf[k].id > s->buf[k - 1].id) k++;
+    if (k >= n) return SFT_OK; /* increasing, as every generated trace: no repeat */
+    SFT_GROW(s->ids, s->ids_cap, n);
+    for (size_t i = 0; i < n; i++) {
+        s->ids[i].id = s->buf[i].id;
+        s->ids[i].at = i;
+    }
+    qsort(s->ids, n, sizeof *s->ids, by_id_then_at);
+    /* sorted by (id, index): the second row of each run of equal ids is
+     * that id's first repeat; report the earliest repeat in the batch */
+    size_t first = 0, again = SIZE_MAX;
+    for (size_t i = 1; i < n; i++) {
+        int second =
+            s->ids[i].id == s->ids[i - 1].id && (i < 2 || s->ids[i - 2].id != s->ids[i].id);
+        if (second && s->ids[i].at < again) {
+            again = s->ids[i].at;
+            first = s->ids[i - 1].at;
+        }
+    }
+    if (again == SIZE_MAX) return SFT_OK;
+    jx_ctx sc = jx_elem(c, "samples", (int)again);
+    return jx_fail(&sc, "id",
+                   "sample id %lld appears twice in step %ld (first as samples[%zu] on this "
+                   "line): a sample is scheduled once per step",
+                   (long long)s->buf[again].id, step, first);
+}
+
 static sft_status batch_from_json(trace_src *s, const cJSON *j, trace_batch *b, sft_err *e)
 {
     jx_ctx c = jx_root(s->where, e);
@@ -297,6 +406,7 @@ static sft_status batch_from_json(trace_src *s, const cJSON *j, trace_batch *b, 
         if ((st = get_len(&sc, "len", len, &s->buf[i].len))) return st;
         s->buf[i].id = id;
     }
+    if ((st = check_ids(s, &c, n, step))) return st;
     b->step = step;
     b->n = n;
     s->last_step = step;
@@ -438,10 +548,15 @@ sft_status trace_src_fp(FILE *fp, const char *name, long samples_per_step, trace
 
 sft_status trace_src_file(const char *path, long samples_per_step, trace_src **out, sft_err *e)
 {
-    if (strcmp(path, "-") == 0) return trace_src_fp(stdin, "<stdin>", samples_per_step, out, e);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return sft_errf(e, SFT_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-    sft_status st = trace_src_fp(fp, path, samples_per_step, out, e);
+    sft_status st = check_per_step(samples_per_step, e);
+    if (st) return st;
+    if (!path[0])
+        return sft_errf(e, SFT_EINPUT,
+                        "trace file name is empty (expected a file, or - for standard input)");
+    FILE *fp = NULL;
+    if ((st = sft_open_input(path, SFT_TRACE_MAX, 1, &fp, e))) return st;
+    if (fp == stdin) return trace_src_fp(stdin, "<stdin>", samples_per_step, out, e);
+    st = trace_src_fp(fp, path, samples_per_step, out, e);
     if (st) {
         fclose(fp);
         return st;
@@ -530,6 +645,8 @@ void trace_src_destroy(trace_src *s)
     if (s->rng) gsl_rng_free(s->rng);
     if (s->owned_fp) fclose(s->owned_fp);
     free(s->line);
+    free(s->rbuf);
+    free(s->ids);
     free(s->where);
     free(s->origin);
     free(s->buf);

@@ -1,14 +1,41 @@
-/* arch.c — architecture configs and the per-op work of a decoder layer. */
+/* arch.c — architecture configs and the per-op work of a decoder layer.
+ *
+ * arch_range_table is the one place that states the valid range of each
+ * number of an architecture file (and of the head dimension they imply),
+ * with the reason (DESIGN §5). */
 #include "models/arch/arch.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/jsonx.h"
-
 static const char *const keys[] = {
     "schema",   "name",         "description", "notes",          "hidden",   "layers", "heads",
     "kv_heads", "intermediate", "vocab",       "tie_embeddings", "qkv_bias", NULL};
+
+enum { R_HIDDEN, R_LAYERS, R_HEADS, R_KV, R_HEAD_DIM, R_INTER, R_VOCAB, R_COUNT };
+
+static const jx_range arch_range_table[R_COUNT] = {
+    [R_HIDDEN] = {"hidden", 64, 131072, JX_INT, "",
+                  "model width: toy models (64) to 8x the widest published (16384)"},
+    [R_LAYERS] = {"layers", 1, 1000, JX_INT, "",
+                  "decoder layers: 1 to 8x the deepest published (126)"},
+    [R_HEADS] = {"heads", 1, 1024, JX_INT, "",
+                 "query heads (8x the most published, 128); must divide hidden"},
+    [R_KV] = {"kv_heads", 1, 1024, JX_INT, "", "KV heads (GQA); must divide heads"},
+    [R_HEAD_DIM] = {"hidden / heads", 8, 1024, JX_INT, "",
+                    "head dimension: attention kernels take 32-256; the calibration tables "
+                    "1-1024"},
+    [R_INTER] = {"intermediate", 64, 1048576, JX_INT, "",
+                 "SwiGLU width: up to 16x the widest published (53248)"},
+    [R_VOCAB] = {"vocab", 2, 16777216, JX_INT, "",
+                 "tokenizer size: published 32K-256K; 2^24 bounds the logits' memory"},
+};
+
+const jx_range *arch_ranges(size_t *n)
+{
+    *n = R_COUNT;
+    return arch_range_table;
+}
 
 sft_status arch_parse(const char *text, const char *origin, arch *a, sft_err *e)
 {
@@ -16,18 +43,20 @@ sft_status arch_parse(const char *text, const char *origin, arch *a, sft_err *e)
     sft_status st = jx_parse(text, origin, &j, e);
     if (st) return st;
     jx_ctx c = jx_root(origin, e);
-    const char *name = NULL, *desc = "", *notes = "";
+    const char *notes = "";
+    const jx_range *r = arch_range_table;
     long h = 0, l = 0, nh = 0, kv = 0, inter = 0, v = 0;
     memset(a, 0, sizeof *a);
     if ((st = jx_keys(&c, j, keys)) || (st = jx_schema(&c, j, ARCH_SCHEMA)) ||
-        (st = jx_str(&c, j, "name", JX_REQ, &name)) ||
-        (st = jx_str(&c, j, "description", 0, &desc)) || (st = jx_str(&c, j, "notes", 0, &notes)) ||
-        (st = jx_long(&c, j, "hidden", JX_REQ, 1, 1 << 20, &h)) ||
-        (st = jx_long(&c, j, "layers", JX_REQ, 1, 10000, &l)) ||
-        (st = jx_long(&c, j, "heads", JX_REQ, 1, 65536, &nh)) ||
-        (st = jx_long(&c, j, "kv_heads", JX_REQ, 1, 65536, &kv)) ||
-        (st = jx_long(&c, j, "intermediate", JX_REQ, 1, 1 << 22, &inter)) ||
-        (st = jx_long(&c, j, "vocab", JX_REQ, 1, 1 << 24, &v)) ||
+        (st = jx_name(&c, j, "name", JX_REQ, a->name, sizeof a->name)) ||
+        (st = jx_name(&c, j, "description", 0, a->description, sizeof a->description)) ||
+        (st = jx_str(&c, j, "notes", JX_TEXT, &notes)) ||
+        (st = jx_long_in(&c, j, "hidden", JX_REQ, &r[R_HIDDEN], &h)) ||
+        (st = jx_long_in(&c, j, "layers", JX_REQ, &r[R_LAYERS], &l)) ||
+        (st = jx_long_in(&c, j, "heads", JX_REQ, &r[R_HEADS], &nh)) ||
+        (st = jx_long_in(&c, j, "kv_heads", JX_REQ, &r[R_KV], &kv)) ||
+        (st = jx_long_in(&c, j, "intermediate", JX_REQ, &r[R_INTER], &inter)) ||
+        (st = jx_long_in(&c, j, "vocab", JX_REQ, &r[R_VOCAB], &v)) ||
         (st = jx_bool(&c, j, "tie_embeddings", 0, &a->tie_embeddings)) ||
         (st = jx_bool(&c, j, "qkv_bias", 0, &a->qkv_bias)))
         goto out;
@@ -39,8 +68,13 @@ sft_status arch_parse(const char *text, const char *origin, arch *a, sft_err *e)
         st = jx_fail(&c, "kv_heads", "heads %ld is not a multiple of kv_heads %ld", nh, kv);
         goto out;
     }
-    snprintf(a->name, sizeof a->name, "%s", name);
-    snprintf(a->description, sizeof a->description, "%s", desc);
+    if (h / nh < r[R_HEAD_DIM].lo || h / nh > r[R_HEAD_DIM].hi) {
+        st = jx_fail(&c, "heads",
+                     "the head dimension hidden / heads = %ld / %ld = %ld must be in [%.0f, %.0f] "
+                     "(%s)",
+                     h, nh, h / nh, r[R_HEAD_DIM].lo, r[R_HEAD_DIM].hi, r[R_HEAD_DIM].why);
+        goto out;
+    }
     a->hidden = (int)h;
     a->layers = (int)l;
     a->heads = (int)nh;

@@ -9,11 +9,19 @@
  * FLOPs each. Selective recomputation (the only recomputation modelled, and
  * always on, as in the Skrull setup): SwiGLU's product is recomputed in the
  * backward instead of stored; FlashAttention never stores the score matrix.
+ *
+ * File (schema 1): name (1-63 bytes), description (up to 159), notes,
+ * hidden, layers, heads, kv_heads, intermediate, vocab (integers, required),
+ * tie_embeddings, qkv_bias (booleans). heads divides hidden, kv_heads
+ * divides heads. Valid ranges with their reasons: arch_range_table at the
+ * top of arch.c (arch_ranges() returns it). Strings are UTF-8 without
+ * control characters (notes may hold line breaks).
  */
 #ifndef SFT_ARCH_H
 #define SFT_ARCH_H
 
 #include "sim/base.h"
+#include "sim/jsonx.h"
 
 #define ARCH_SCHEMA 1
 
@@ -26,6 +34,9 @@ typedef struct arch {
 } arch;
 
 sft_status arch_load(const char *name_or_file, arch *out, sft_err *e);
+/* The valid ranges of an architecture file's numbers (static storage); *n
+ * rows; "hidden / heads" is the head dimension they imply. */
+const jx_range *arch_ranges(size_t *n);
 sft_status arch_parse(const char *text, const char *origin, arch *out, sft_err *e);
 
 /* Parameter counts: one layer, the embeddings (input, and output unless tied),

@@ -1,11 +1,68 @@
-/* calib.c — calibration tables and their interpolation (calib.h). */
+/* calib.c — calibration tables and their interpolation (calib.h).
+ *
+ * cal_range_table is the one place that states the valid range of each
+ * number of a calibration table, with its reason (DESIGN §5). Tables are
+ * also measured on the CPU reference kernels (validate/), so the bounds on
+ * the device's peak and efficiencies reach down to one slow CPU core. */
 #include "models/hw/calib.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/jsonx.h"
+enum {
+    R_PEAK,
+    R_GEMM_EFF,
+    R_ATTN_EFF,
+    R_MEM_EFF,
+    R_A_HEAD_DIM,
+    R_A_HEADS_Q,
+    R_A_HEADS_KV,
+    R_A_Q,
+    R_A_K,
+    R_A_BATCH,
+    R_A_TIME,
+    R_G_M,
+    R_G_N,
+    R_G_K,
+    R_G_TIME,
+    R_COUNT
+};
+
+#define EFF_WHY                                                                                    \
+    "fraction of peak (of HBM bandwidth: memory) reached outside the table: 1e-4 (naive CPU "      \
+    "kernels; validate/ writes 4 decimals) to 1"
+#define TIME_WHY "kernel time: 1 ns (the harness's resolution) to 10^4 s"
+#define TOK_WHY  "tokens per sequence: 1 to 10^7, the longest sample a trace may hold"
+#define DIM_WHY  "GEMM side: tokens of a micro-batch (<= 10^8, --bucket's limit) or a weight side"
+
+static const jx_range cal_range_table[R_COUNT] = {
+    [R_PEAK] = {"peak_tflops", 1e-4, 1e5, 0, "TFLOPS",
+                "dense peak of the table's device: one CPU core (~1e-3) to 40x a B200 (2250)"},
+    [R_GEMM_EFF] = {"gemm_efficiency", 1e-4, 1, 0, "", EFF_WHY},
+    [R_ATTN_EFF] = {"attention_efficiency", 1e-4, 1, 0, "", EFF_WHY},
+    [R_MEM_EFF] = {"memory_efficiency", 1e-4, 1, 0, "", EFF_WHY},
+    [R_A_HEAD_DIM] = {"attention[].head_dim", 1, 1024, JX_INT, "",
+                      "head dimension: attention kernels take 32-256"},
+    [R_A_HEADS_Q] = {"attention[].heads_q", 1, 4096, JX_INT, "",
+                     "query heads of the measured kernel; a multiple of heads_kv"},
+    [R_A_HEADS_KV] = {"attention[].heads_kv", 1, 4096, JX_INT, "", "KV heads (GQA)"},
+    [R_A_Q] = {"attention[].q_tokens", 1, 1e7, JX_INT, "", TOK_WHY},
+    [R_A_K] = {"attention[].k_tokens", 1, 1e7, JX_INT, "", TOK_WHY},
+    [R_A_BATCH] = {"attention[].batch", 1, 1e7, JX_INT, "",
+                   "sequences per launch: 1 to 10^7 (a batch of one-token sequences)"},
+    [R_A_TIME] = {"attention[].time_us", 1e-3, 1e10, 0, "us", TIME_WHY},
+    [R_G_M] = {"gemm[].m", 1, 1e8, JX_INT, "", DIM_WHY},
+    [R_G_N] = {"gemm[].n", 1, 1e8, JX_INT, "", DIM_WHY},
+    [R_G_K] = {"gemm[].k", 1, 1e8, JX_INT, "", DIM_WHY},
+    [R_G_TIME] = {"gemm[].time_us", 1e-3, 1e10, 0, "us", TIME_WHY},
+};
+
+const jx_range *cal_ranges(size_t *n)
+{
+    *n = R_COUNT;
+    return cal_range_table;
+}
 
 typedef struct attn_pt {
     int bwd, causal, head_dim;
@@ -72,15 +129,16 @@ static sft_status parse_attn(const jx_ctx *c, const cJSON *arr, cal *t)
         long hd = 0, hq = 0, hk = 0;
         double q = 0, k = 0, batch = 0, us = 0;
         sft_status st;
+        const jx_range *r = cal_range_table;
         if ((st = jx_keys(&d, p, attn_keys)) || (st = jx_str(&d, p, "dir", JX_REQ, &dir)) ||
             (st = jx_bool(&d, p, "causal", JX_REQ, &causal)) ||
-            (st = jx_long(&d, p, "head_dim", JX_REQ, 1, 1024, &hd)) ||
-            (st = jx_long(&d, p, "heads_q", JX_REQ, 1, 4096, &hq)) ||
-            (st = jx_long(&d, p, "heads_kv", JX_REQ, 1, 4096, &hk)) ||
-            (st = jx_num(&d, p, "q_tokens", JX_REQ | JX_POS | JX_INT, &q)) ||
-            (st = jx_num(&d, p, "k_tokens", JX_REQ | JX_POS | JX_INT, &k)) ||
-            (st = jx_num(&d, p, "batch", JX_REQ | JX_POS | JX_INT, &batch)) ||
-            (st = jx_num(&d, p, "time_us", JX_REQ | JX_POS, &us)))
+            (st = jx_long_in(&d, p, "head_dim", JX_REQ, &r[R_A_HEAD_DIM], &hd)) ||
+            (st = jx_long_in(&d, p, "heads_q", JX_REQ, &r[R_A_HEADS_Q], &hq)) ||
+            (st = jx_long_in(&d, p, "heads_kv", JX_REQ, &r[R_A_HEADS_KV], &hk)) ||
+            (st = jx_num_in(&d, p, "q_tokens", JX_REQ, &r[R_A_Q], &q)) ||
+            (st = jx_num_in(&d, p, "k_tokens", JX_REQ, &r[R_A_K], &k)) ||
+            (st = jx_num_in(&d, p, "batch", JX_REQ, &r[R_A_BATCH], &batch)) ||
+            (st = jx_num_in(&d, p, "time_us", JX_REQ, &r[R_A_TIME], &us)))
             return st;
         if (strcmp(dir, "fwd") != 0 && strcmp(dir, "bwd") != 0)
             return jx_fail(&d, "dir", "'%s': valid values are fwd, bwd", dir);
@@ -123,11 +181,12 @@ static sft_status parse_gemm(const jx_ctx *c, const cJSON *arr, cal *t)
         jx_ctx d = jx_elem(c, "gemm", i);
         double m = 0, n = 0, k = 0, us = 0;
         sft_status st;
+        const jx_range *r = cal_range_table;
         if ((st = jx_keys(&d, p, gemm_keys)) ||
-            (st = jx_num(&d, p, "m", JX_REQ | JX_POS | JX_INT, &m)) ||
-            (st = jx_num(&d, p, "n", JX_REQ | JX_POS | JX_INT, &n)) ||
-            (st = jx_num(&d, p, "k", JX_REQ | JX_POS | JX_INT, &k)) ||
-            (st = jx_num(&d, p, "time_us", JX_REQ | JX_POS, &us)))
+            (st = jx_num_in(&d, p, "m", JX_REQ, &r[R_G_M], &m)) ||
+            (st = jx_num_in(&d, p, "n", JX_REQ, &r[R_G_N], &n)) ||
+            (st = jx_num_in(&d, p, "k", JX_REQ, &r[R_G_K], &k)) ||
+            (st = jx_num_in(&d, p, "time_us", JX_REQ, &r[R_G_TIME], &us)))
             return st;
         gemm_pt *g = &t->gemm[t->ngemm++];
         g->m = m;
@@ -145,24 +204,24 @@ sft_status cal_parse(const char *text, const char *origin, cal **out, sft_err *e
     if (st) return st;
     cal *t = sft_xcalloc(1, sizeof *t);
     jx_ctx c = jx_root(origin, e);
-    const char *name = NULL, *dev = "", *s;
+    const char *s;
+    const jx_range *r = cal_range_table;
     double tf = 0;
     const cJSON *arr;
     t->gemm_eff = 0.7;
     t->attn_eff = 0.35;
     t->mem_eff = 0.8;
     if ((st = jx_keys(&c, j, top_keys)) || (st = jx_schema(&c, j, CAL_SCHEMA)) ||
-        (st = jx_str(&c, j, "name", JX_REQ, &name)) || (st = jx_str(&c, j, "device", 0, &dev)) ||
+        (st = jx_name(&c, j, "name", JX_REQ, t->name, sizeof t->name)) ||
+        (st = jx_name(&c, j, "device", 0, t->device, sizeof t->device)) ||
         (st = jx_str(&c, j, "driver", 0, &s)) || (st = jx_str(&c, j, "date", 0, &s)) ||
-        (st = jx_str(&c, j, "grid", 0, &s)) || (st = jx_str(&c, j, "source", 0, &s)) ||
-        (st = jx_str(&c, j, "notes", 0, &s)) ||
-        (st = jx_num(&c, j, "peak_tflops", JX_REQ | JX_POS, &tf)) ||
-        (st = jx_num(&c, j, "gemm_efficiency", JX_FRAC, &t->gemm_eff)) ||
-        (st = jx_num(&c, j, "attention_efficiency", JX_FRAC, &t->attn_eff)) ||
-        (st = jx_num(&c, j, "memory_efficiency", JX_FRAC, &t->mem_eff)))
+        (st = jx_str(&c, j, "grid", 0, &s)) || (st = jx_str(&c, j, "source", JX_TEXT, &s)) ||
+        (st = jx_str(&c, j, "notes", JX_TEXT, &s)) ||
+        (st = jx_num_in(&c, j, "peak_tflops", JX_REQ, &r[R_PEAK], &tf)) ||
+        (st = jx_num_in(&c, j, "gemm_efficiency", 0, &r[R_GEMM_EFF], &t->gemm_eff)) ||
+        (st = jx_num_in(&c, j, "attention_efficiency", 0, &r[R_ATTN_EFF], &t->attn_eff)) ||
+        (st = jx_num_in(&c, j, "memory_efficiency", 0, &r[R_MEM_EFF], &t->mem_eff)))
         goto fail;
-    snprintf(t->name, sizeof t->name, "%s", name);
-    snprintf(t->device, sizeof t->device, "%s", dev);
     t->peak = tf * 1e12;
     if ((st = jx_arr(&c, j, "attention", 0, &arr))) goto fail;
     if (arr && (st = parse_attn(&c, arr, t))) goto fail;

@@ -24,18 +24,26 @@
  * throughput of the points sharing two of (m, n, k) with the query is
  * interpolated log-log over the third. Outside the tables: roofline,
  * max(FLOPs / (peak x efficiency), bytes / (HBM x memory efficiency)).
- * Invariants after cal_load: times > 0, sizes >= 1, efficiencies in (0, 1].
+ * Valid ranges of every number, with their reasons: cal_range_table at the
+ * top of calib.c (cal_ranges() returns it). name: 1-63 bytes, device up to
+ * 127; strings UTF-8 without control characters (source and notes may hold
+ * line breaks).
+ * Invariants after cal_load: every number within its range, so times in
+ * [1 ns, 10^4 s], sizes >= 1, efficiencies in [1e-4, 1].
  */
 #ifndef SFT_CALIB_H
 #define SFT_CALIB_H
 
 #include "models/hw/gpu.h"
 #include "sim/base.h"
+#include "sim/jsonx.h"
 
 #define CAL_SCHEMA 1
 
 typedef struct cal cal;
 
+/* The valid ranges of a table's numbers (static storage); *n rows. */
+const jx_range *cal_ranges(size_t *n);
 /* Loads a built-in table by name or a table file. Creates *out. */
 sft_status cal_load(const char *name_or_file, cal **out, sft_err *e);
 sft_status cal_parse(const char *text, const char *origin, cal **out, sft_err *e);

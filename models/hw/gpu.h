@@ -5,6 +5,13 @@
  * not give their own), the GPU-side gap between back-to-back kernels, and the
  * name of the kernel calibration table to use. All quantities in SI units
  * (flop/s, B/s, bytes, seconds).
+ *
+ * File fields (units as written): bf16_tflops, hbm_gbps, memory_gib
+ * (required), nvlink_gbps, launch_overhead_us (default 3), calibration (a
+ * name or up to 4), name (1-63 bytes), description (up to 127), notes.
+ * Valid ranges, each with its unit and physical reason: gpu_range_table at
+ * the top of gpu.c (hw_gpu_ranges() returns it). Strings are UTF-8 without
+ * control characters (notes may hold line breaks).
  */
 #ifndef SFT_HW_GPU_H
 #define SFT_HW_GPU_H
@@ -12,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "sim/base.h"
+#include "sim/jsonx.h"
 
 #define HW_GPU_SCHEMA 1
 
@@ -34,6 +42,8 @@ typedef struct hw_gpu {
  * of the object ("" at a document root). */
 sft_status hw_gpu_parse(const cJSON *j, const char *origin, const char *path, hw_gpu *out,
                         sft_err *e);
+/* The valid ranges of a GPU description's numbers (static storage); *n rows. */
+const jx_range *hw_gpu_ranges(size_t *n);
 /* Loads a built-in GPU by name or a GPU file by path. */
 sft_status hw_gpu_load(const char *name_or_file, hw_gpu *out, sft_err *e);
 

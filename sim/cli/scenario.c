@@ -217,6 +217,9 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
         s->seed = (unsigned long long)sd;
     }
     s->bucket_memory = mem_bucket_tokens(&s->a, &s->cl.gpu, s->bo.zero, (int)N);
+    /* whatever the bucket: parameters, gradients and optimizer states must
+     * fit before a single token does (exit 3, README) */
+    if ((st = mem_check_static(&s->a, &s->cl.gpu, s->bo.zero, (int)N, e))) goto fail;
     if (o->v[SO_BUCKET]) {
         if ((st = num(o, SO_BUCKET, 1, 100000000L, 0, &s->bucket, e))) goto fail;
     } else if (!o->v[SO_MODEL]) {
@@ -225,9 +228,11 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
         s->bucket = s->bucket_memory;
         s->bucket_from_memory = 1;
         if (s->bucket <= 0) {
+            /* the static part fits (checked above), one token's activations do not */
             st = sft_errf(e, SFT_EINFEASIBLE,
-                          "model %s does not fit: its static memory with ZeRO-%d over %ld GPUs "
-                          "(%.1f GB) exceeds the %.1f GB usable on a %s; raise --zero or --gpus",
+                          "model %s: its static memory with ZeRO-%d over %ld GPUs (%.1f GB) "
+                          "leaves no room for one token's activations in the %.1f GB usable on "
+                          "a %s; raise --zero or --gpus",
                           s->a.name, s->bo.zero, N,
                           mem_static_bytes(&s->a, s->bo.zero, (int)N) / 1e9,
                           mem_usable_bytes(&s->cl.gpu) / 1e9, s->cl.gpu.name);

@@ -4,8 +4,8 @@
  * parser. Besides crashes, leaks and undefined behaviour (ASan + UBSan), it
  * checks the readers' promises and aborts when one is broken: a parse either
  * fails with a message and status SFT_EINPUT, or yields samples with
- * 1 <= len <= TRACE_MAX_LEN in non-empty batches; a dataset that loads draws
- * lengths within [1, max_len].
+ * 1 <= len <= TRACE_MAX_LEN and distinct ids in non-empty batches; a dataset
+ * that loads draws lengths within [1, max_len].
  *
  * Built with clang by tests/traces.cmake; run by ctest (label fuzz) for 30 s
  * on the seed corpus in tests/data/traces/.
@@ -50,8 +50,11 @@ static void fuzz_trace_file(const uint8_t *data, size_t size)
         int eof = 0;
         while ((st = trace_src_next(src, &b, &eof, &e)) == SFT_OK && !eof) {
             check(b.n >= 1, "a batch holds at least one sample");
-            for (size_t i = 0; i < b.n; i++)
+            for (size_t i = 0; i < b.n; i++) {
                 check(b.s[i].len >= 1 && b.s[i].len <= TRACE_MAX_LEN, "1 <= len <= 10M");
+                for (size_t k = 0; k < i && b.n <= 256; k++)
+                    check(b.s[k].id != b.s[i].id, "the ids of a batch are distinct");
+            }
         }
         trace_src_destroy(src);
     }
