@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define W      1100.0
 #define H      820.0
@@ -239,17 +238,15 @@ static void draw(cairo_t *cr, const plot *P)
 
 /* cairo names an SVG's groups "surfaceN" with a counter global to the
  * process: renumber them by first appearance so that the same plot gives the
- * same bytes however many surfaces the process drew before. */
-static sft_status renumber_surfaces(const char *tmp, sft_err *e)
+ * same bytes however many surfaces the process drew before. Creates the
+ * result (caller frees), *outlen its length. */
+static char *renumber_surfaces(const char *in, size_t n, size_t *outlen)
 {
-    char *in = NULL;
-    size_t n = 0;
-    sft_status st = sft_read_file(tmp, &in, &n, e);
-    if (st) return st;
     long map_from[256], k = 0;
     char *out = sft_xmalloc(n + 4096), *o = out;
     for (size_t i = 0; i < n;) {
-        if (strncmp(in + i, "surface", 7) == 0 && in[i + 7] >= '0' && in[i + 7] <= '9') {
+        if (i + 8 <= n && strncmp(in + i, "surface", 7) == 0 && in[i + 7] >= '0' &&
+            in[i + 7] <= '9') {
             char *end;
             long id = strtol(in + i + 7, &end, 10);
             long j = 0;
@@ -261,22 +258,33 @@ static sft_status renumber_surfaces(const char *tmp, sft_err *e)
             *o++ = in[i++];
         }
     }
-    st = sft_write_file(tmp, out, (size_t)(o - out), e);
-    free(in);
-    free(out);
-    return st;
+    *outlen = (size_t)(o - out);
+    return out;
 }
 
-static sft_status finish(const char *tmp, const char *path, sft_err *e)
+/* cairo's stream writers: into an open output file, or into memory. */
+static cairo_status_t to_file(void *closure, const unsigned char *data, unsigned int len)
 {
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return sft_errf(e, SFT_EINTERNAL, "%s: cannot rename from %s: %s", path, tmp,
-                        strerror(errno));
-    }
-    return SFT_OK;
+    return fwrite(data, 1, len, closure) == len ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
+typedef struct membuf {
+    char *p;
+    size_t n, cap;
+} membuf;
+
+static cairo_status_t to_mem(void *closure, const unsigned char *data, unsigned int len)
+{
+    membuf *m = closure;
+    SFT_GROW(m->p, m->cap, m->n + len + 1);
+    memcpy(m->p + m->n, data, len);
+    m->n += len;
+    m->p[m->n] = '\0';
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Both files go through sft_ofile (registered temporary, then renamed), so an
+ * interrupted sweep never leaves a half-written plot under its final name. */
 sft_status rep_sweep_plot(const char *png_path, const char *svg_path, const cJSON *rows,
                           const char *const *swept, int nswept, sft_err *e)
 {
@@ -285,23 +293,25 @@ sft_status rep_sweep_plot(const char *png_path, const char *svg_path, const cJSO
         free(P);
         return SFT_OK;
     }
-    char tmp[4200];
     sft_status st = SFT_OK;
     cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)W, (int)H);
     cairo_t *cr = cairo_create(img);
     draw(cr, P);
     cairo_destroy(cr);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", png_path, (long)getpid());
-    if (cairo_surface_write_to_png(img, tmp) != CAIRO_STATUS_SUCCESS) {
-        remove(tmp);
-        st = sft_errf(e, SFT_EINTERNAL, "%s: cannot write the PNG", png_path);
+    sft_ofile *of = sft_ofile_open(png_path, e);
+    if (!of) {
+        st = e->status;
+    } else if (cairo_surface_write_to_png_stream(img, to_file, sft_ofile_fp(of)) !=
+               CAIRO_STATUS_SUCCESS) {
+        sft_ofile_abort(of);
+        st = sft_errf(e, SFT_EOUTPUT, "%s: cannot write the PNG: %s", png_path, strerror(errno));
     } else {
-        st = finish(tmp, png_path, e);
+        st = sft_ofile_commit(of, e);
     }
     cairo_surface_destroy(img);
     if (!st) {
-        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", svg_path, (long)getpid());
-        cairo_surface_t *svg = cairo_svg_surface_create(tmp, W, H);
+        membuf m = {NULL, 0, 0};
+        cairo_surface_t *svg = cairo_svg_surface_create_for_stream(to_mem, &m, W, H);
         cr = cairo_create(svg);
         draw(cr, P);
         cairo_destroy(cr);
@@ -309,14 +319,15 @@ sft_status rep_sweep_plot(const char *png_path, const char *svg_path, const cJSO
         cairo_status_t cs = cairo_surface_status(svg);
         cairo_surface_destroy(svg);
         if (cs != CAIRO_STATUS_SUCCESS) {
-            remove(tmp);
-            st = sft_errf(e, SFT_EINTERNAL, "%s: cannot write the SVG: %s", svg_path,
+            st = sft_errf(e, SFT_EINTERNAL, "%s: cannot draw the SVG: %s", svg_path,
                           cairo_status_to_string(cs));
-        } else if ((st = renumber_surfaces(tmp, e))) {
-            remove(tmp);
         } else {
-            st = finish(tmp, svg_path, e);
+            size_t n = 0;
+            char *text = renumber_surfaces(m.p ? m.p : "", m.n, &n);
+            st = sft_write_file(svg_path, text, n, e);
+            free(text);
         }
+        free(m.p);
     }
     free(P);
     return st;

@@ -114,7 +114,22 @@ int cli_reproduce(int argc, char **argv)
     o.v[SO_CLUSTER] = "h100x32";
     pool_point pts[NSET];
     char outdirs[NSET][4096];
-    if (o.out && sft_mkdir(o.out, &e)) return cli_report(&e);
+    /* every setting resolves (the options given are valid for each) and
+     * every output directory is ready (cleared of a killed run's
+     * temporaries) before the first setting runs */
+    for (int s = 0; s < NSET; s++) {
+        scen_opts so = o;
+        so.v[SO_MODEL] = settings[s].model;
+        so.v[SO_DATASET] = settings[s].dataset;
+        so.v[SO_DP] = settings[s].dp;
+        so.v[SO_CP] = settings[s].cp;
+        so.v[SO_BATCH] = settings[s].batch;
+        so.v[SO_BUCKET] = settings[s].bucket;
+        scenario sc;
+        if (scen_resolve(&so, &sc, &e)) return cli_report(&e);
+        scen_release(&sc);
+    }
+    if (o.out && sft_outdir_prepare("--out", o.out, &e)) return cli_report(&e);
     for (int s = 0; s < NSET; s++) {
         memset(&pts[s], 0, sizeof pts[s]);
         pts[s].v[SO_MODEL] = settings[s].model;
@@ -127,6 +142,7 @@ int cli_reproduce(int argc, char **argv)
             snprintf(outdirs[s], sizeof outdirs[s], "%s/%s-%s", o.out, settings[s].model,
                      settings[s].dataset);
             pts[s].out = outdirs[s];
+            if (sft_outdir_prepare("--out", outdirs[s], &e)) return cli_report(&e);
         }
     }
     static const char *const pol_packed[] = {"deepspeed", "sorted", "skrull"};

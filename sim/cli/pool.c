@@ -3,7 +3,11 @@
  *
  * Invariants: a point's result is delivered exactly once, in point order;
  * a worker that crashes yields an "error" row for its point, never a hang;
- * children never call MPI.
+ * children never call MPI; no worker outlives its parent: each asks the
+ * kernel for SIGKILL when the parent dies (kill -9 included), and while
+ * the pool runs, SIGINT, SIGTERM and SIGHUP kill the workers first and
+ * then reach whatever handled them before (sft_cleanup_on_signals removes
+ * the temporaries and ends the process).
  */
 #include "sim/cli/pool.h"
 
@@ -16,6 +20,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "models/sched/sched.h"
 #include "sim/cli/report_out.h"
@@ -58,7 +65,7 @@ int pool_mpi_size(void)
     return 1;
 }
 
-static int mpi_rank(void)
+int pool_mpi_rank(void)
 {
 #ifdef SFT_HAVE_MPI
     if (mpi_on) {
@@ -68,6 +75,27 @@ static int mpi_rank(void)
     }
 #endif
     return 0;
+}
+
+sft_status pool_mpi_share(sft_status st, sft_err *e, void *buf, size_t n)
+{
+#ifdef SFT_HAVE_MPI
+    if (mpi_on) {
+        int v = (int)st;
+        MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        st = (sft_status)v;
+        if (st)
+            MPI_Bcast(e->msg, (int)sizeof e->msg, MPI_CHAR, 0, MPI_COMM_WORLD);
+        else if (buf && n)
+            MPI_Bcast(buf, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+        e->status = st;
+    }
+#else
+    (void)e;
+    (void)buf;
+    (void)n;
+#endif
+    return st;
 }
 
 static cJSON *status_rows(const char *const *policies, int np, const char *status,
@@ -156,6 +184,62 @@ cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *
     return rows;
 }
 
+/* The live workers' pids, for the signal handler (it may only read plain
+ * variables): slot i is worker i's, 0 when none. */
+#define POOL_MAX_WORKERS 1024
+static volatile sig_atomic_t live[POOL_MAX_WORKERS];
+static volatile sig_atomic_t nlive;
+
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
+#define NCAUGHT ((int)(sizeof caught / sizeof caught[0]))
+static struct sigaction before[NCAUGHT];
+static int installed[NCAUGHT];
+
+/* Kills every worker, puts back the handler the signal had before the pool
+ * and raises it again: that one runs when this returns (the signal is
+ * blocked until then). */
+static void on_signal(int sig)
+{
+    int saved = errno;
+    for (int i = 0; i < nlive; i++)
+        if (live[i] > 0) kill((pid_t)live[i], SIGKILL);
+    for (int k = 0; k < NCAUGHT; k++)
+        if (caught[k] == sig) sigaction(sig, &before[k], NULL);
+    raise(sig);
+    errno = saved;
+}
+
+/* Catches the signals that are not ignored (a background job ignores
+ * SIGINT, and so must its pool). */
+static void catch_signals(int nworkers)
+{
+    for (int i = 0; i < POOL_MAX_WORKERS; i++) live[i] = 0;
+    nlive = nworkers < POOL_MAX_WORKERS ? nworkers : POOL_MAX_WORKERS;
+    for (int k = 0; k < NCAUGHT; k++) {
+        installed[k] = 0;
+        if (sigaction(caught[k], NULL, &before[k]) != 0 || before[k].sa_handler == SIG_IGN)
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        for (int j = 0; j < NCAUGHT; j++) sigaddset(&sa.sa_mask, caught[j]);
+        installed[k] = sigaction(caught[k], &sa, NULL) == 0;
+    }
+}
+
+/* Puts back the handlers of before the pool (in the parent when it is
+ * done, in a worker as soon as it starts: a worker is a plain sftsim
+ * process). */
+static void restore_signals(void)
+{
+    for (int k = 0; k < NCAUGHT; k++)
+        if (installed[k]) {
+            sigaction(caught[k], &before[k], NULL);
+            installed[k] = 0;
+        }
+}
+
 typedef struct worker {
     pid_t pid;
     int fd, point;
@@ -163,19 +247,36 @@ typedef struct worker {
     size_t len, cap;
 } worker;
 
-static int start(const pool_cfg *c, int point, worker *w)
+static int start(const pool_cfg *c, int point, int slot, worker *w)
 {
     int fd[2];
     if (pipe(fd) != 0) return -1;
     fflush(stdout);
     fflush(stderr);
+    /* the signals wait until the child has its own handlers and the parent
+     * knows the child's pid */
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (int k = 0; k < NCAUGHT; k++) sigaddset(&block, caught[k]);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         close(fd[0]);
         close(fd[1]);
         return -1;
     }
     if (pid == 0) {
+#ifdef __linux__
+        /* dies with the parent, however the parent dies; the parent may
+         * have died before this line (then the kernel will not tell) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+        if (getppid() != parent) _exit(1);
+        restore_signals();
+        for (int i = 0; i < nlive; i++) live[i] = 0;
+        sigprocmask(SIG_SETMASK, &old, NULL);
         close(fd[0]);
         cJSON *rows = pool_point_rows(c->base, &c->points[point], c->policies, c->np);
         char *s = cJSON_PrintUnformatted(rows);
@@ -193,6 +294,8 @@ static int start(const pool_cfg *c, int point, worker *w)
     }
     close(fd[1]);
     fcntl(fd[0], F_SETFL, fcntl(fd[0], F_GETFL) | O_NONBLOCK);
+    if (slot < POOL_MAX_WORKERS) live[slot] = pid;
+    sigprocmask(SIG_SETMASK, &old, NULL);
     w->pid = pid;
     w->fd = fd[0];
     w->point = point;
@@ -220,9 +323,10 @@ static int drain(worker *w)
 }
 
 /* The finished worker's rows (or an error row naming the crash). */
-static cJSON *finish(const pool_cfg *c, worker *w)
+static cJSON *finish(const pool_cfg *c, int slot, worker *w)
 {
     close(w->fd);
+    if (slot < POOL_MAX_WORKERS) live[slot] = 0;
     int st = 0;
     while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR) continue;
     w->buf[w->len] = '\0';
@@ -259,10 +363,13 @@ static int row_failed(const cJSON *rows)
 
 sft_status pool_run(const pool_cfg *c, int *is_root, sft_err *e)
 {
-    int size = pool_mpi_size(), rank = mpi_rank();
+    int size = pool_mpi_size(), rank = pool_mpi_rank();
     *is_root = rank == 0;
     int W = c->workers > 0 ? c->workers : 1;
+    if (W > POOL_MAX_WORKERS) W = POOL_MAX_WORKERS;
     worker *w = sft_xcalloc((size_t)W, sizeof *w);
+    struct pollfd *pf = sft_xcalloc((size_t)W, sizeof *pf);
+    int *idx = sft_xcalloc((size_t)W, sizeof *idx);
     cJSON **res = sft_xcalloc((size_t)c->n + 1, sizeof *res);
     int mine = 0, total = 0, done = 0, failed = 0, next = 0, delivered = 0, running = 0;
     for (int i = 0; i < c->n; i++) {
@@ -275,13 +382,14 @@ sft_status pool_run(const pool_cfg *c, int *is_root, sft_err *e)
     if (c->progress && *is_root && size > 1)
         fprintf(stderr, "sftsim: %d points over %d MPI ranks\n", total, size);
     sft_status st = SFT_OK;
+    catch_signals(W);
     for (;;) {
         while (running < W && next < c->n) {
             int p = next++;
             if ((c->skip && c->skip[p]) || p % size != rank) continue;
             int slot = 0;
             while (w[slot].pid) slot++;
-            if (start(c, p, &w[slot]) != 0) {
+            if (start(c, p, slot, &w[slot]) != 0) {
                 st = sft_errf(e, SFT_EINTERNAL, "cannot start a worker: %s", strerror(errno));
                 break;
             }
@@ -303,9 +411,8 @@ sft_status pool_run(const pool_cfg *c, int *is_root, sft_err *e)
         } else if (mine_done == mine) {
             break;
         }
-        struct pollfd pf[64];
-        int np = 0, idx[64];
-        for (int i = 0; i < W && np < 64; i++)
+        int np = 0;
+        for (int i = 0; i < W; i++)
             if (w[i].pid) {
                 pf[np].fd = w[i].fd;
                 pf[np].events = POLLIN;
@@ -350,7 +457,7 @@ sft_status pool_run(const pool_cfg *c, int *is_root, sft_err *e)
             worker *x = &w[idx[i]];
             if (!drain(x)) continue;
             int p = x->point;
-            cJSON *rows = finish(c, x);
+            cJSON *rows = finish(c, idx[i], x);
             running--;
             mine_done++;
             failed += row_failed(rows);
@@ -371,11 +478,15 @@ sft_status pool_run(const pool_cfg *c, int *is_root, sft_err *e)
         if (w[i].pid) {
             kill(w[i].pid, SIGKILL);
             close(w[i].fd);
+            live[i] = 0;
             waitpid(w[i].pid, NULL, 0);
         }
+    restore_signals();
     for (int i = 0; i < W; i++) free(w[i].buf);
     for (int i = 0; i < c->n; i++) cJSON_Delete(res[i]);
     free(res);
     free(w);
+    free(pf);
+    free(idx);
     return st;
 }

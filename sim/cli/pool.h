@@ -7,7 +7,8 @@
  * status and the reason. Every point runs in a child process (SimGrid holds
  * one platform per process). Results reach the caller in point order
  * whatever order they finish in, so outputs written from them are the same
- * for any worker count, rank count or resumption.
+ * for any worker count, rank count or resumption. Workers die with their
+ * parent (kill -9 included) and with the signals that end it.
  */
 #ifndef SFT_POOL_H
 #define SFT_POOL_H
@@ -52,5 +53,11 @@ cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *
 void pool_mpi_init(int *argc, char ***argv);
 void pool_mpi_finalize(void);
 int pool_mpi_size(void);
+int pool_mpi_rank(void); /* 0 without MPI */
+/* Under mpirun, every rank calls it after rank 0 alone did what may fail
+ * (preparing --out, reading an earlier run): all get rank 0's status, its
+ * message in e and, on success, the n bytes of buf (borrowed) rank 0 has.
+ * Returns that status; without MPI returns st. */
+sft_status pool_mpi_share(sft_status st, sft_err *e, void *buf, size_t n);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "models/memory.h"
 #include "models/sched/sched.h"
+#include "sim/cli/scen_values.h"
 #include "sim/engine.h"
 #include "traces/trace.h"
 
@@ -134,18 +135,21 @@ static sft_status num(const scen_opts *o, int i, long lo, long hi, long dflt, lo
     return SFT_OK;
 }
 
-static sft_status onoff(const scen_opts *o, int i, int dflt, int *out, sft_err *e)
+/* An option whose bounds or keywords are the table's (scen_values.h). */
+static sft_status checked(const scen_opts *o, int i, sft_err *e)
 {
-    const char *v = o->v[i];
-    if (!v)
-        *out = dflt;
-    else if (strcmp(v, "on") == 0)
-        *out = 1;
-    else if (strcmp(v, "off") == 0)
-        *out = 0;
-    else
-        return sft_errf(e, SFT_EINPUT, "--%s %s: valid values are on, off", opt_names[i], v);
+    char why[256];
+    if (o->v[i] && scen_value_bad(opt_names[i], o->v[i], why, sizeof why))
+        return sft_errf(e, SFT_EINPUT, "--%s %s: %s", opt_names[i], o->v[i], why);
     return SFT_OK;
+}
+
+/* num() within the table's bounds. */
+static sft_status tnum(const scen_opts *o, int i, long dflt, long *out, sft_err *e)
+{
+    const scen_value_rule *r = scen_value_rule_of(opt_names[i]);
+    SFT_CHECK(r && r->kind == SV_INT, "scenario: --%s has no integer rule", opt_names[i]);
+    return num(o, i, (long)r->lo, (long)r->hi, dflt, out, e);
 }
 
 sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
@@ -155,7 +159,7 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
     memset(s, 0, sizeof *s);
     if ((st = clu_load(o->v[SO_CLUSTER] ? o->v[SO_CLUSTER] : "h100x32", &s->cl, e))) return st;
     if (o->v[SO_GPUS]) {
-        if ((st = num(o, SO_GPUS, 1, 131072 /* clu_scale's bound */, 0, &v, e))) return st;
+        if ((st = tnum(o, SO_GPUS, 0, &v, e))) return st;
         if ((st = clu_scale(&s->cl, v, e))) return st;
     }
     long N = clu_ngpus(&s->cl), dp, cp;
@@ -196,10 +200,11 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
     s->cp = (int)cp;
     if ((st = arch_load(o->v[SO_MODEL] ? o->v[SO_MODEL] : "qwen2.5-7b", &s->a, e))) return st;
     if ((st = cost_create(&s->cl.gpu, o->v[SO_CALIBRATION], &s->c, e))) return st;
-    if ((st = num(o, SO_BATCH, 1, 1000000, 64, &s->batch, e)) ||
-        (st = num(o, SO_STEPS, o->v[SO_TRACE] ? 0 : 1, 100000, o->v[SO_TRACE] ? 0 : 4, &s->steps,
-                  e)) ||
-        (st = num(o, SO_ZERO, 0, 3, 2, &v, e)))
+    if ((st = tnum(o, SO_BATCH, 64, &s->batch, e)) || (st = checked(o, SO_STEPS, e)) ||
+        /* 0 (all of its batches) only with a trace */
+        (st = num(o, SO_STEPS, o->v[SO_TRACE] ? 0 : 1, (long)scen_value_rule_of("steps")->hi,
+                  o->v[SO_TRACE] ? 0 : 4, &s->steps, e)) ||
+        (st = tnum(o, SO_ZERO, 2, &v, e)))
         goto fail;
     s->bo.zero = (int)v;
     if (s->batch * s->dp > 1000000) {
@@ -207,21 +212,15 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
                       s->batch, s->dp);
         goto fail;
     }
-    if (o->v[SO_SEED]) {
-        long sd;
-        if (sft_parse_long(o->v[SO_SEED], 0, 2147483647L, &sd) != 0) {
-            st = sft_errf(e, SFT_EINPUT, "--seed %s: expected an integer in [0, 2147483647]",
-                          o->v[SO_SEED]);
-            goto fail;
-        }
-        s->seed = (unsigned long long)sd;
-    }
+    long sd;
+    if ((st = tnum(o, SO_SEED, 0, &sd, e))) goto fail;
+    s->seed = (unsigned long long)sd;
     s->bucket_memory = mem_bucket_tokens(&s->a, &s->cl.gpu, s->bo.zero, (int)N);
     /* whatever the bucket: parameters, gradients and optimizer states must
      * fit before a single token does (exit 3, README) */
     if ((st = mem_check_static(&s->a, &s->cl.gpu, s->bo.zero, (int)N, e))) goto fail;
     if (o->v[SO_BUCKET]) {
-        if ((st = num(o, SO_BUCKET, 1, 100000000L, 0, &s->bucket, e))) goto fail;
+        if ((st = tnum(o, SO_BUCKET, 0, &s->bucket, e))) goto fail;
     } else if (!o->v[SO_MODEL]) {
         s->bucket = 13312; /* DESIGN §4: the paper's BucketSize for Qwen2.5-7B, 13K */
     } else {
@@ -239,19 +238,15 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
             goto fail;
         }
     }
-    if ((st = num(o, SO_MAX_LEN, 1, 100000000L, s->bucket * s->cp, &s->max_len, e))) goto fail;
-    const char *impl = o->v[SO_CP_IMPL] ? o->v[SO_CP_IMPL] : "allgather";
-    if (strcmp(impl, "allgather") == 0)
-        s->bo.cp_impl = BLD_ALLGATHER;
-    else if (strcmp(impl, "ulysses") == 0)
-        s->bo.cp_impl = BLD_ULYSSES;
-    else if (strcmp(impl, "ring") == 0)
-        s->bo.cp_impl = BLD_RING;
-    else {
-        st = sft_errf(e, SFT_EINPUT, "--cp-impl %s: valid values are allgather, ulysses, ring",
-                      impl);
+    if ((st = tnum(o, SO_MAX_LEN, s->bucket * s->cp, &s->max_len, e))) goto fail;
+    if ((st = checked(o, SO_CP_IMPL, e)) || (st = checked(o, SO_GRANULARITY, e)) ||
+        (st = checked(o, SO_DS_PACK, e)) || (st = checked(o, SO_ROLLBACK, e)) ||
+        (st = checked(o, SO_HOST_OVERHEAD, e)))
         goto fail;
-    }
+    const char *impl = o->v[SO_CP_IMPL] ? o->v[SO_CP_IMPL] : "allgather";
+    s->bo.cp_impl = strcmp(impl, "ulysses") == 0 ? BLD_ULYSSES
+                    : strcmp(impl, "ring") == 0  ? BLD_RING
+                                                 : BLD_ALLGATHER;
     if (s->bo.cp_impl == BLD_ULYSSES && s->a.heads % s->cp != 0) {
         st = sft_errf(e, SFT_EINPUT,
                       "--cp-impl ulysses: %s has %d attention heads, not divisible by --cp %d "
@@ -259,27 +254,11 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
                       s->a.name, s->a.heads, s->cp, s->a.heads);
         goto fail;
     }
-    const char *gran = o->v[SO_GRANULARITY] ? o->v[SO_GRANULARITY] : "op";
-    if (strcmp(gran, "op") == 0)
-        s->bo.layer_granularity = 0;
-    else if (strcmp(gran, "layer") == 0)
-        s->bo.layer_granularity = 1;
-    else {
-        st = sft_errf(e, SFT_EINPUT, "--granularity %s: valid values are op, layer", gran);
-        goto fail;
-    }
-    if ((st = onoff(o, SO_DS_PACK, 1, &s->ds_pack, e)) ||
-        (st = onoff(o, SO_ROLLBACK, 1, &s->rollback, e)))
-        goto fail;
-    double ho = 2.0;
-    /* a minute of framework time per micro-batch is past any real loader;
-     * unbounded values overflow the engine's clock */
-    if (o->v[SO_HOST_OVERHEAD] &&
-        (sft_parse_double(o->v[SO_HOST_OVERHEAD], &ho) != 0 || ho < 0 || ho > 60000)) {
-        st = sft_errf(e, SFT_EINPUT, "--host-overhead-ms %s: expected a number in [0, 60000]",
-                      o->v[SO_HOST_OVERHEAD]);
-        goto fail;
-    }
+    s->bo.layer_granularity = o->v[SO_GRANULARITY] && strcmp(o->v[SO_GRANULARITY], "layer") == 0;
+    s->ds_pack = !o->v[SO_DS_PACK] || strcmp(o->v[SO_DS_PACK], "on") == 0;
+    s->rollback = !o->v[SO_ROLLBACK] || strcmp(o->v[SO_ROLLBACK], "on") == 0;
+    double ho = 2.0; /* checked above */
+    if (o->v[SO_HOST_OVERHEAD]) sft_parse_double(o->v[SO_HOST_OVERHEAD], &ho);
     s->bo.host_overhead_s = ho * 1e-3;
     s->opt_time_limit_s = 10.0;
     const char *pol = o->v[SO_POLICY] ? o->v[SO_POLICY] : "deepspeed";

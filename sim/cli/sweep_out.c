@@ -1,7 +1,9 @@
-/* sweep_out.c — writes a sweep's rows as JSON and CSV (sweep_out.h).
+/* sweep_out.c — writes a sweep's rows as JSON, CSV, HDF5 and plots, and
+ * splits its comma lists (sweep_out.h).
  * Column order is fixed: point, the swept options, then the result fields;
  * numbers print with 9 significant digits (17 in the JSON), so equal rows
- * give equal bytes. */
+ * give equal bytes. A list that splits is non-empty, has no blank or
+ * repeated item, and joins back with commas into exactly the text given. */
 #include "sim/cli/sweep_out.h"
 
 #include <math.h>
@@ -10,6 +12,7 @@
 
 #include "reports/h5x.h"
 #include "reports/sweepplot.h"
+#include "sim/cli/scen_values.h"
 
 static const char *const result_cols[] = {"policy",
                                           "status",
@@ -177,4 +180,86 @@ sft_status sweep_write(const char *dir, const cJSON *doc, const char *const *swe
     snprintf(png, sizeof png, "%s/sweep.png", dir);
     snprintf(svg, sizeof svg, "%s/sweep.svg", dir);
     return rep_sweep_plot(png, svg, pts, swept, nswept, e);
+}
+
+/* ---- sweep lists ---------------------------------------------------------- */
+
+sft_status sweep_value_check(const char *opt, const char *v, sft_err *e)
+{
+    char why[256];
+    if (scen_value_bad(opt, v, why, sizeof why)) return sft_errf(e, SFT_EINPUT, "%s", why);
+    return SFT_OK;
+}
+
+/* Names the option, the list and, when there are several, the item before
+ * the reason. */
+static sft_status bad_item(const char *opt, const char *list, int nitems, int k, const char *item,
+                           const char *why, sft_err *e)
+{
+    if (nitems > 1)
+        return sft_errf(e, SFT_EINPUT, "--%s '%.200s': item %d '%.200s': %s", opt, list, k + 1,
+                        item, why);
+    return sft_errf(e, SFT_EINPUT, "--%s '%.200s': %s", opt, list, why);
+}
+
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
+
+sft_status sweep_list_split(const char *opt, const char *list, sweep_list *out, sft_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!sft_utf8_valid(list, strlen(list)) || has_control(list))
+        return sft_errf(e, SFT_EINPUT,
+                        "--%s: its value is not UTF-8 text without control characters", opt);
+    if (!list[0])
+        return sft_errf(e, SFT_EINPUT,
+                        "--%s '': no value (give one, or several separated by commas)", opt);
+    int nitems = 1;
+    for (const char *c = list; *c; c++) nitems += *c == ',';
+    if (nitems > SWEEP_MAX_VALUES)
+        return sft_errf(e, SFT_EINPUT, "--%s '%.200s%s': %d values, at most %d", opt, list,
+                        strlen(list) > 200 ? "..." : "", nitems, SWEEP_MAX_VALUES);
+    sweep_list l = {sft_xstrdup(list), {NULL}, 0};
+    for (char *t = l.buf;; t++) {
+        char *end = strchr(t, ',');
+        if (end) *end = '\0';
+        l.item[l.n++] = t;
+        if (!end) break;
+        t = end;
+    }
+    sft_status st = SFT_OK;
+    for (int k = 0; k < l.n && !st; k++) {
+        const char *it = l.item[k];
+        if (!it[0]) {
+            st = sft_errf(e, SFT_EINPUT,
+                          "--%s '%.200s': item %d is empty (separate values by single commas, "
+                          "none before the first or after the last)",
+                          opt, list, k + 1);
+            break;
+        }
+        for (int j = 0; j < k && !st; j++)
+            if (strcmp(l.item[j], it) == 0) {
+                char why[64];
+                snprintf(why, sizeof why, "repeats item %d (give each value once)", j + 1);
+                st = bad_item(opt, list, l.n, k, it, why, e);
+            }
+        sft_err r = {0};
+        if (!st && sweep_value_check(opt, it, &r)) st = bad_item(opt, list, l.n, k, it, r.msg, e);
+    }
+    if (st) {
+        free(l.buf);
+        return st;
+    }
+    *out = l;
+    return SFT_OK;
+}
+
+void sweep_list_free(sweep_list *l)
+{
+    free(l->buf);
+    memset(l, 0, sizeof *l);
 }
