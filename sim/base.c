@@ -207,6 +207,16 @@ sft_status sft_read_file(const char *path, char **out, size_t *len, sft_err *e)
     return sft_read_input(path, SFT_INPUT_MAX, 0, out, len, e);
 }
 
+/* p itself, or its head and tail around "...": a message must keep room
+ * for the reason after a path of thousands of bytes. */
+static const char *short_path(const char *p, char *buf, size_t n)
+{
+    size_t len = strlen(p);
+    if (len <= 300 || n < 300) return p;
+    snprintf(buf, n, "%.150s...%s", p, p + len - 120);
+    return buf;
+}
+
 sft_status sft_mkdir(const char *path, sft_err *e)
 {
     if (!*path) return sft_errf(e, SFT_EINPUT, "empty directory name");
@@ -219,9 +229,11 @@ sft_status sft_mkdir(const char *path, sft_err *e)
         char keep = buf[i];
         buf[i] = '\0';
         struct stat st;
+        char sp[320], sb[320];
         if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
             int err = errno;
-            sft_status r = sft_errf(e, SFT_EINPUT, "%s: cannot create directory %s: %s", path, buf,
+            sft_status r = sft_errf(e, SFT_EINPUT, "%s: cannot create directory %s: %s",
+                                    short_path(path, sp, sizeof sp), short_path(buf, sb, sizeof sb),
                                     strerror(err));
             free(buf);
             return r;
@@ -229,8 +241,10 @@ sft_status sft_mkdir(const char *path, sft_err *e)
         if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
             sft_status r =
                 strcmp(buf, path) == 0
-                    ? sft_errf(e, SFT_EINPUT, "%s: exists and is not a directory", path)
-                    : sft_errf(e, SFT_EINPUT, "%s: %s exists and is not a directory", path, buf);
+                    ? sft_errf(e, SFT_EINPUT, "%s: exists and is not a directory",
+                               short_path(path, sp, sizeof sp))
+                    : sft_errf(e, SFT_EINPUT, "%s: %s exists and is not a directory",
+                               short_path(path, sp, sizeof sp), short_path(buf, sb, sizeof sb));
             free(buf);
             return r;
         }
@@ -259,6 +273,8 @@ sft_status sft_outdir_prepare(const char *opt, const char *path, sft_err *e)
     if (!path || !*path) return sft_errf(e, SFT_EINPUT, "%s: expected a directory name", opt);
     sft_status st = sft_mkdir(path, e);
     if (st) return sft_err_prefix(e, "%s", opt);
+    char sp[320];
+    const char *shown = short_path(path, sp, sizeof sp);
     size_t n = strlen(path) + 64;
     char *probe = sft_xmalloc(n);
     snprintf(probe, n, "%s/.sftsim-probe.%ld", path, (long)getpid());
@@ -266,14 +282,14 @@ sft_status sft_outdir_prepare(const char *opt, const char *path, sft_err *e)
     if (fd < 0) {
         int err = errno;
         free(probe);
-        return sft_errf(e, SFT_EINPUT, "%s %s: directory is not writable: %s", opt, path,
+        return sft_errf(e, SFT_EINPUT, "%s %s: directory is not writable: %s", opt, shown,
                         strerror(err));
     }
     close(fd);
     unlink(probe);
     free(probe);
     DIR *d = opendir(path);
-    if (!d) return sft_errf(e, SFT_EINPUT, "%s %s: cannot list: %s", opt, path, strerror(errno));
+    if (!d) return sft_errf(e, SFT_EINPUT, "%s %s: cannot list: %s", opt, shown, strerror(errno));
     struct dirent *de;
     while ((de = readdir(d))) {
         long pid;
