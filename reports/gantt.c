@@ -8,6 +8,7 @@
 
 #include <cairo-svg.h>
 #include <cairo.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,6 +357,15 @@ static cairo_status_t sink_write(void *closure, const unsigned char *data, unsig
     return fwrite(data, 1, len, s->fp) == len ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
+/* A cairo failure: its stream's write error is the output's (EOUTPUT, with
+ * the errno fwrite left), anything else ours. */
+static sft_status cairo_fail(const char *path, cairo_status_t cs, int err, sft_err *e)
+{
+    if (cs == CAIRO_STATUS_WRITE_ERROR)
+        return sft_errf(e, SFT_EOUTPUT, "%s: write failed: %s", path, strerror(err ? err : EIO));
+    return sft_errf(e, SFT_EINTERNAL, "%s: cairo: %s", path, cairo_status_to_string(cs));
+}
+
 static sft_status write_png(const char *path, const chart *C, sft_err *e)
 {
     cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, PAGE_W, C->height);
@@ -374,8 +384,9 @@ static sft_status write_png(const char *path, const chart *C, sft_err *e)
             sink k = {sft_ofile_fp(of)};
             cs = cairo_surface_write_to_png_stream(sf, sink_write, &k);
             if (cs != CAIRO_STATUS_SUCCESS) {
+                int err = errno;
                 sft_ofile_abort(of);
-                st = sft_errf(e, SFT_EINTERNAL, "%s: cairo: %s", path, cairo_status_to_string(cs));
+                st = cairo_fail(path, cs, err, e);
             } else {
                 st = sft_ofile_commit(of, e);
             }
@@ -399,8 +410,9 @@ static sft_status write_svg(const char *path, const chart *C, sft_err *e)
     if (cs == CAIRO_STATUS_SUCCESS) cs = cairo_surface_status(sf);
     cairo_surface_destroy(sf);
     if (cs != CAIRO_STATUS_SUCCESS) {
+        int err = errno;
         sft_ofile_abort(of);
-        return sft_errf(e, SFT_EINTERNAL, "%s: cairo: %s", path, cairo_status_to_string(cs));
+        return cairo_fail(path, cs, err, e);
     }
     return sft_ofile_commit(of, e);
 }

@@ -1,6 +1,8 @@
 /* graph.c — the schedule graph through cgraph and gvc (graph.h). */
 #include "reports/graph.h"
 
+#include <errno.h>
+
 #include <cgraph.h>
 #include <dlfcn.h>
 #include <gvc.h>
@@ -363,9 +365,11 @@ sft_status rep_graph_write(const char *dot_path, const char *svg_path, const rep
         return e ? e->status : SFT_EINTERNAL;
     }
     if (agwrite(g, sft_ofile_fp(of)) != 0) {
+        int err = errno;
         sft_ofile_abort(of);
         agclose(g);
-        return sft_errf(e, SFT_EINTERNAL, "%s: write failed", dot_path);
+        return sft_errf(e, SFT_EOUTPUT, "%s: write failed: %s", dot_path,
+                        strerror(err ? err : EIO));
     }
     sft_status st = sft_ofile_commit(of, e);
     gv v;

@@ -53,14 +53,16 @@ static herr_t first_error(unsigned n, const H5E_error2_t *err, void *data)
     return 0;
 }
 
-/* Fails with "<path>: what (HDF5: innermost message)". */
+/* Fails with "<path>: what (HDF5: innermost message)": the output could
+ * not be written (EOUTPUT); a full disk shows in HDF5's message as errno
+ * 28 and its text. */
 static sft_status h5fail(const h5x_file *f, sft_err *e, const char *what)
 {
     char msg[256] = "";
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, msg);
     H5Eclear2(H5E_DEFAULT);
-    if (msg[0]) return sft_errf(e, SFT_EINTERNAL, "%s: %s (HDF5: %s)", f->path, what, msg);
-    return sft_errf(e, SFT_EINTERNAL, "%s: %s", f->path, what);
+    if (msg[0]) return sft_errf(e, SFT_EOUTPUT, "%s: %s (HDF5: %s)", f->path, what, msg);
+    return sft_errf(e, SFT_EOUTPUT, "%s: %s", f->path, what);
 }
 
 h5x_file *h5x_create(const char *path, sft_err *e)

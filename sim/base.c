@@ -593,7 +593,7 @@ double sft_parse_bytes(const char *s)
         break;
     }
     if (*end == 'B' || *end == 'b') end++;
-    if (*end) return -1;
+    if (*end || !isfinite(v * m)) return -1; /* "1e308T" overflows */
     return v * m;
 }
 

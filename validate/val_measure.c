@@ -676,7 +676,7 @@ int val_measure(int argc, char **argv)
     const char *backend = NULL;
     long v;
     int ch;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets the previous argv */
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
         switch (ch) {

@@ -106,7 +106,7 @@ int val_paper(int argc, char **argv)
     const char *cluster = "h100x32";
     int json = 0, ch;
     sft_err e = {0};
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets the previous argv */
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (ch) {

@@ -106,7 +106,7 @@ int cli_collective(int argc, char **argv)
     cli_format fmt = CLI_TEXT;
     sft_err e = {0};
     int ch;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets the previous argv */
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {

@@ -64,7 +64,7 @@ static int parse_opts(const char *sub, int argc, char **argv, trace_opts *o)
     sft_err e = {0};
     long v = 0;
     int ch;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets the previous argv */
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (ch) {

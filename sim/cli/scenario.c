@@ -92,7 +92,7 @@ int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_
         opts[k++] = (struct option){extra[nextra].name, extra[nextra].has_arg, 0, X_EXTRA + nextra};
     opts[k] = (struct option){0, 0, 0, 0};
     memset(o, 0, sizeof *o);
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets the previous argv */
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
