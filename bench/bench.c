@@ -30,6 +30,7 @@ typedef struct section {
 static const section sections[] = {
     {"core", bench_core},   {"run", bench_run},     {"sched", bench_sched},
     {"scale", bench_scale}, {"repro", bench_repro}, {"reports", bench_reports},
+    {"steps", bench_steps},
 };
 
 int main(int argc, char **argv)

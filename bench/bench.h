@@ -17,6 +17,7 @@ void bench_sched(void);
 void bench_scale(void);
 void bench_repro(void);
 void bench_reports(void);
+void bench_steps(void);
 /* Runs scenarios (argv-style, argv[0] ignored) in children and prints the
  * wall time per simulated step of each. */
 void bench_run_scenarios(const char *title, const char *const *const *cases,

@@ -3,26 +3,42 @@
  * The JSON text is formatted by hand into one buffer and deflated a buffer
  * at a time straight into the temporary file: millions of events never sit
  * in memory as text, and printf's cost per number would dominate.
+ *
+ * Invariant: text is written only into a reservation. zroom(need) makes room
+ * for need bytes and opens a reservation of that size; every writer that
+ * formats with put*() reserves for ONE event at a time (its fixed text,
+ * EV_ROOM, plus the quoted strings it copies) and closes it with zdone,
+ * which checks, in every build, that the event stayed inside. The buffer has
+ * ZSLACK bytes past ZBUF, so an event that outgrows its estimate (by less
+ * than a whole event's room) is caught by the check before it corrupts the
+ * heap, even when its reservation ends the buffer.
  */
 #include "reports/chrome.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #define ZBUF (1u << 18)
-/* Bytes one event may need beyond its name (numbers, keys, punctuation). */
+/* Bytes one event may need beyond the quoted strings it copies: keys,
+ * punctuation and at most 16 numbers of at most 24 characters. */
 #define EV_ROOM 512
+/* Allocated past ZBUF: an overrun of a reservation lands here, inside the
+ * buffer, where zdone's check finds it. */
+#define ZSLACK (2 * EV_ROOM)
 
 typedef struct zout {
     FILE *fp;
     z_stream z;
     char *buf; /* pending JSON text */
     size_t n;
+    size_t lim; /* the open reservation ends at buf + lim */
     unsigned char *out;
-    int failed; /* a write or deflate error: reported once, at the end */
-    int events; /* events written: all but the first follow a comma */
+    int failed;      /* a write or deflate error: reported once, at the end */
+    int err;         /* errno of the first failed write, 0 for zlib's own */
+    uint64_t events; /* events written: all but the first follow a comma */
 } zout;
 
 static void zpump(zout *w, int flush)
@@ -35,22 +51,32 @@ static void zpump(zout *w, int flush)
         int rc = deflate(&w->z, flush);
         if (rc == Z_STREAM_ERROR) w->failed = 1;
         size_t have = ZBUF - w->z.avail_out;
-        if (have && fwrite(w->out, 1, have, w->fp) != have) w->failed = 1;
+        if (have && fwrite(w->out, 1, have, w->fp) != have) {
+            if (!w->failed) w->err = errno ? errno : EIO;
+            w->failed = 1;
+        }
     } while (w->z.avail_out == 0 && !w->failed);
     w->n = 0;
 }
 
-/* Room for need more bytes at the end of the pending text. */
+/* Reserves need bytes at the end of the pending text (one event). */
 static char *zroom(zout *w, size_t need)
 {
+    SFT_CHECK(need <= ZBUF, "chrome trace: an event of %zu bytes (at most %u)", need, ZBUF);
     if (w->n + need > ZBUF) zpump(w, Z_NO_FLUSH);
-    if (need > ZBUF) sft_die("chrome trace: an event of %zu bytes", need);
+    w->lim = w->n + need;
     return w->buf + w->n;
 }
 
+/* Closes the reservation at end: the event must lie inside it. */
 static void zdone(zout *w, char *end)
 {
-    w->n = (size_t)(end - w->buf);
+    size_t n = (size_t)(end - w->buf);
+    SFT_CHECK(end >= w->buf + w->n && n <= w->lim,
+              "chrome trace: an event of %zu bytes overran its reservation of %zu", n - w->n,
+              w->lim - w->n);
+    w->n = n;
+    w->lim = n;
 }
 
 static void zputs(zout *w, const char *s)
@@ -209,13 +235,17 @@ static void meta(zout *w, const src_ctx *c, int n)
         q = put(q, ql);
         free(ql);
         q = put(q, "}}");
+        zdone(w, q);
+        q = zroom(w, EV_ROOM);
         q = put(sep(w, q), "{\"ph\":\"M\",\"pid\":");
         q = put_i64(q, pid);
         q = put(q, ",\"name\":\"process_sort_index\",\"args\":{\"sort_index\":");
         q = put_i64(q, pid);
         q = put(q, "}}");
+        zdone(w, q);
         for (int s = 0; s < PROG_NSTREAMS; s++) {
             if (!prog_nops(p, g, s)) continue;
+            q = zroom(w, EV_ROOM);
             q = put(sep(w, q), "{\"ph\":\"M\",\"pid\":");
             q = put_i64(q, pid);
             q = put(q, ",\"tid\":");
@@ -223,6 +253,8 @@ static void meta(zout *w, const src_ctx *c, int n)
             q = put(q, ",\"name\":\"thread_name\",\"args\":{\"name\":\"");
             q = put(q, tname[s]);
             q = put(q, "\"}}");
+            zdone(w, q);
+            q = zroom(w, EV_ROOM);
             q = put(sep(w, q), "{\"ph\":\"M\",\"pid\":");
             q = put_i64(q, pid);
             q = put(q, ",\"tid\":");
@@ -230,13 +262,14 @@ static void meta(zout *w, const src_ctx *c, int n)
             q = put(q, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":");
             q = put_i64(q, s);
             q = put(q, "}}");
+            zdone(w, q);
         }
-        zdone(w, q);
     }
 }
 
-/* The flow events of COLL op o (member k of its collective in GPU order). */
-static char *flows(zout *w, char *q, src_ctx *c, const prog_op *o, int pid, int tid)
+/* The flow events of COLL op o (member k of its collective in GPU order),
+ * one reservation each. */
+static void flows(zout *w, src_ctx *c, const prog_op *o, int pid, int tid)
 {
     const prog *p = c->src->p;
     const eng_result *r = c->src->r;
@@ -247,12 +280,16 @@ static char *flows(zout *w, char *q, src_ctx *c, const prog_op *o, int pid, int 
     int64_t b = rep_ns(r->coll_begin[o->ref]), en = rep_ns(r->coll_end[o->ref]);
     /* member k's point lies strictly inside (b, en), points strictly
      * increasing with k: needs en - b >= n + 1 ns, else no arrows */
-    if (n < 2 || en - b < (int64_t)n + 1) return q;
-    int64_t ts = b + (en - b) * (k + 1) / (n + 1);
+    if (n < 2 || en - b < (int64_t)n + 1) return;
+    /* b + (en - b)(k + 1) / (n + 1) without forming the product, which
+     * overflows int64 for a long collective over tens of thousands of GPUs */
+    int64_t span = en - b, m = (int64_t)n + 1;
+    int64_t ts = b + span / m * (k + 1) + span % m * (k + 1) / m;
     int64_t id = c->flow0 + c->flowoff[o->ref] + k;
     for (int dir = 0; dir < 2; dir++) {
         if (dir == 0 && k == n - 1) continue; /* the last member starts no flow */
         if (dir == 1 && k == 0) continue;     /* the first finishes none */
+        char *q = zroom(w, EV_ROOM + c->maxname);
         q = put(sep(w, q),
                 dir == 0 ? "{\"ph\":\"s\",\"id\":" : "{\"ph\":\"f\",\"bp\":\"e\",\"id\":");
         q = put_i64(q, dir == 0 ? id : id - 1);
@@ -265,8 +302,8 @@ static char *flows(zout *w, char *q, src_ctx *c, const prog_op *o, int pid, int 
         q = put(q, ",\"cat\":\"collective\",\"name\":");
         q = put(q, c->names[o->name]);
         *q++ = '}';
+        zdone(w, q);
     }
-    return q;
 }
 
 static void slices(zout *w, src_ctx *c, uint64_t *nx)
@@ -283,7 +320,7 @@ static void slices(zout *w, src_ctx *c, uint64_t *nx)
             rep_stream_ns(p, c->src->r, g, s, a, b);
             const prog_op *o = prog_ops(p, g, s);
             for (int i = 0; i < n; i++) {
-                char *q = zroom(w, 3 * EV_ROOM + 3 * c->maxname);
+                char *q = zroom(w, EV_ROOM + 2 * c->maxname); /* name and category */
                 q = put(sep(w, q), "{\"ph\":\"X\",\"pid\":");
                 q = put_i64(q, pid);
                 q = put(q, ",\"tid\":");
@@ -309,8 +346,8 @@ static void slices(zout *w, src_ctx *c, uint64_t *nx)
                 if (o[i].kind == PK_RECORD || o[i].kind == PK_WAIT)
                     q = put_i64(put(q, ",\"event\":"), o[i].ref);
                 q = put(q, "}}");
-                if (o[i].kind == PK_COLL) q = flows(w, q, c, &o[i], pid, s);
                 zdone(w, q);
+                if (o[i].kind == PK_COLL) flows(w, c, &o[i], pid, s);
             }
             *nx += (uint64_t)n;
         }
@@ -358,7 +395,7 @@ sft_status rep_trace_write(const char *path, const rep_src *srcs, int n, const c
         sft_ofile_abort(of);
         return sft_errf(e, SFT_EINTERNAL, "%s: cannot initialise zlib", path);
     }
-    w.buf = sft_xmalloc(ZBUF);
+    w.buf = sft_xmalloc(ZBUF + ZSLACK);
     w.out = sft_xmalloc(ZBUF);
     src_ctx *cx = sft_xcalloc((size_t)n, sizeof *cx);
     int pid0 = 0;
@@ -389,7 +426,8 @@ sft_status rep_trace_write(const char *path, const rep_src *srcs, int n, const c
     free(w.out);
     if (w.failed) {
         sft_ofile_abort(of);
-        return sft_errf(e, SFT_EINTERNAL, "%s: write failed", path);
+        return sft_errf(e, SFT_EOUTPUT, "%s: write failed: %s", path,
+                        w.err ? strerror(w.err) : "zlib stream error");
     }
     return sft_ofile_commit(of, e);
 }

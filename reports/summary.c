@@ -1,4 +1,18 @@
-/* summary.c — step times, breakdown and memory from the event log. */
+/* summary.c — step times, breakdown and memory from the event log.
+ *
+ * Cost: linear in ops (plus a log of the step count per op). Each GPU's
+ * ops and collective intervals are visited once for all steps together,
+ * never once per step: an op adds its share to the step windows it overlaps
+ * (found by binary search over the sorted step ends), and the windows'
+ * intersections with the merged communication intervals are walked with
+ * pointers that only move forward.
+ *
+ * Invariant: every figure is the same sum, term for term and in the same
+ * order, as the plain per-window definition (summary.h) would add: a
+ * window's terms are the ops overlapping it in stream order; the terms that
+ * the linear walk skips are exact zeros, which leave a sum unchanged. So
+ * the numbers do not depend on how the walk is organised.
+ */
 #include "reports/summary.h"
 
 #include <stdlib.h>
@@ -39,19 +53,56 @@ static double clip(double a, double b, double lo, double hi)
     return b > a ? b - a : 0;
 }
 
-/* Measure of (A within [lo,hi]) minus its overlap with B; A, B disjoint sorted. */
-static double minus_overlap(const iv *A, int na, const iv *B, int nb, double lo, double hi)
+/* The first index k in [0, n) with v[k] > x (n if none); v non-decreasing. */
+static int first_above(const double *v, int n, double x)
 {
-    double tot = 0, ov = 0;
-    int j = 0;
-    for (int i = 0; i < na; i++) {
-        double a = A[i].a > lo ? A[i].a : lo, b = A[i].b < hi ? A[i].b : hi;
-        if (b <= a) continue;
-        tot += b - a;
-        while (j < nb && B[j].b <= a) j++;
-        for (int k = j; k < nb && B[k].a < b; k++) ov += clip(B[k].a, B[k].b, a, b);
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (v[mid] > x)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    return tot - ov;
+    return lo;
+}
+
+/* The measure of A (disjoint, sorted) inside every step window, and that
+ * measure minus its overlap with B (B's intervals as the compute stream
+ * left them: sorted by start, ends allowed to step back by rounding), for
+ * windows [lo_k, hi_k] = [tend[k-1] (0 for k = 0), tend[k]]: tot[k] and
+ * net[k], k < nsteps. bmax[j] = max(B[0..j].b). Per window this adds the
+ * same terms in the same order as the direct scan
+ *     for each A[i] clipped to the window, [a, b] with b > a:
+ *         tot += b - a;
+ *         advance j (from 0, kept across i) past B[j].b <= a;
+ *         for k = j.. while B[k].a < b: ov += clip(B[k], a, b)
+ *     net = tot - ov
+ * but starts each window at its first overlapping A (A is disjoint and
+ * sorted, so those form one run) and its j by binary search on bmax (the
+ * direct scan stops at the first j with B[j].b > a, which is the first j
+ * with bmax[j] > a). */
+static void window_overlaps(const iv *A, int na, const iv *B, const double *bmax, int nb,
+                            const double *tend, int nsteps, double *tot, double *net)
+{
+    int i0 = 0;
+    for (int k = 0; k < nsteps; k++) {
+        double lo = k ? tend[k - 1] : 0, hi = tend[k];
+        double t = 0, ov = 0;
+        /* A's ends increase: skip those ending at or before lo for good */
+        while (i0 < na && A[i0].b <= lo) i0++;
+        int j = -1;
+        for (int i = i0; i < na && A[i].a < hi; i++) {
+            double a = A[i].a > lo ? A[i].a : lo, b = A[i].b < hi ? A[i].b : hi;
+            if (b <= a) continue;
+            t += b - a;
+            if (j < 0) j = first_above(bmax, nb, a);
+            while (j < nb && B[j].b <= a) j++;
+            for (int q = j; q < nb && B[q].a < b; q++) ov += clip(B[q].a, B[q].b, a, b);
+        }
+        tot[k] = t;
+        net[k] = t - ov;
+    }
 }
 
 rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in)
@@ -96,24 +147,36 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
 
     s->gpus = sft_xcalloc((size_t)G, sizeof *s->gpus);
     iv *cv = NULL, *mv = NULL;
-    size_t ccap = 0, mcap = 0;
+    double *bmax = NULL;
+    size_t ccap = 0, mcap = 0, bcap = 0;
     rep_memev *mem = NULL;
+    /* per step window, for the GPU at hand: compute, host, comm, exposed */
+    double *wcomp = sft_xmalloc(4 * ((size_t)nsteps + 1) * sizeof *wcomp);
+    double *whost = wcomp + nsteps + 1, *wcomm = whost + nsteps + 1, *wexp = wcomm + nsteps + 1;
     double best_busy = -1;
     for (int g = 0; g < G; g++) {
         rep_gpu *R = &s->gpus[g];
-        /* compute-stream intervals (already disjoint and ordered), by kind */
+        /* compute-stream intervals (ordered; ends may step back by an ulp), by kind */
         const prog_op *o = prog_ops(p, g, PROG_COMPUTE);
         int n = prog_nops(p, g, PROG_COMPUTE), nc = 0, nm = 0, nmem = 0;
         const double *st = r->start[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
         const double *en = r->end[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
         SFT_GROW(cv, ccap, (size_t)n + 1);
+        SFT_GROW(bmax, bcap, (size_t)n + 1);
+        memset(wcomp, 0, 2 * ((size_t)nsteps + 1) * sizeof *wcomp);
         double ncompute_ops = 0;
         for (int i = 0; i < n; i++) {
-            if (o[i].kind == PK_COMPUTE || o[i].kind == PK_DELAY) {
-                cv[nc].a = st[i];
-                cv[nc++].b = en[i];
-            }
+            if (o[i].kind != PK_COMPUTE && o[i].kind != PK_DELAY) continue;
+            cv[nc].a = st[i];
+            cv[nc].b = en[i];
+            bmax[nc] = nc && bmax[nc - 1] > en[i] ? bmax[nc - 1] : en[i];
+            nc++;
             if (o[i].kind == PK_COMPUTE) ncompute_ops++;
+            /* the windows this op overlaps: hi_k > start and lo_k < end */
+            double *w = o[i].kind == PK_COMPUTE ? wcomp : whost;
+            for (int k = first_above(tend, nsteps, st[i]);
+                 k < nsteps && (k ? tend[k - 1] : 0) < en[i]; k++)
+                w[k] += clip(st[i], en[i], k ? tend[k - 1] : 0, tend[k]);
         }
         for (int sidx = PROG_COMM; sidx < PROG_NSTREAMS; sidx++) {
             const prog_op *q = prog_ops(p, g, sidx);
@@ -125,23 +188,14 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
             }
         }
         nm = merge(mv, nm);
+        window_overlaps(mv, nm, cv, bmax, nc, tend, nsteps, wcomm, wexp);
         free(mem);
         mem = rep_memory_events(p, r, g, &nmem);
         double cur = 0;
         int mi = 0;
         for (int k = 0; k < nsteps; k++) {
             double lo = k ? tend[k - 1] : 0, hi = tend[k];
-            double comp = 0, host = 0;
-            for (int i = 0; i < n; i++) {
-                if (o[i].kind != PK_COMPUTE && o[i].kind != PK_DELAY) continue;
-                double d = clip(st[i], en[i], lo, hi);
-                if (o[i].kind == PK_COMPUTE)
-                    comp += d;
-                else
-                    host += d;
-            }
-            double comm = minus_overlap(mv, nm, NULL, 0, lo, hi);
-            double exposed = minus_overlap(mv, nm, cv, nc, lo, hi);
+            double comp = wcomp[k], host = whost[k], exposed = wexp[k];
             double peak = cur;
             while (mi < nmem && mem[mi].t <= hi) {
                 cur += mem[mi++].delta;
@@ -149,7 +203,7 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
             }
             R->compute_s += comp;
             R->host_s += host;
-            R->comm_s += comm;
+            R->comm_s += wcomm[k];
             R->exposed_comm_s += exposed;
             double idle = (hi - lo) - comp - host - exposed;
             R->idle_s += idle > 0 ? idle : 0; /* rounding can leave -1e-17 */
@@ -177,6 +231,8 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
     s->wall_s = r->wall_s;
     free(cv);
     free(mv);
+    free(bmax);
+    free(wcomp);
     free(mem);
     free(tend);
     return s;

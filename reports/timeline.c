@@ -37,21 +37,26 @@ static const h5x_col ev_cols[] = {
     COL(ev_row, flops, H5X_F64), COL(ev_row, bytes, H5X_F64),
 };
 
-typedef struct step_row {
-    int32_t step, microbatches, oom, events;
+/* Row counts are int64: one step of 65536 GPUs can hold more than 2^31
+ * ops (tens of thousands per GPU without packing). Packed: the columns tile
+ * the row with an odd number of int32 before them. */
+typedef struct __attribute__((packed)) step_row {
+    int32_t step, microbatches, oom;
+    int64_t events;
     int64_t start_ns, end_ns;
     double time_s, flops;
 } step_row;
 
 static const h5x_col step_cols[] = {
     COL(step_row, step, H5X_I32),     COL(step_row, microbatches, H5X_I32),
-    COL(step_row, oom, H5X_I32),      COL(step_row, events, H5X_I32),
+    COL(step_row, oom, H5X_I32),      COL(step_row, events, H5X_I64),
     COL(step_row, start_ns, H5X_I64), COL(step_row, end_ns, H5X_I64),
     COL(step_row, time_s, H5X_F64),   COL(step_row, flops, H5X_F64),
 };
 
-typedef struct gpu_row {
-    int32_t gpu, dp_rank, cp_rank, events;
+typedef struct __attribute__((packed)) gpu_row {
+    int32_t gpu, dp_rank, cp_rank;
+    int64_t events;
     int64_t busy_ns;
     double compute_s, host_s, comm_s, exposed_comm_s, idle_s, peak_mem_bytes;
 } gpu_row;
@@ -60,7 +65,7 @@ static const h5x_col gpu_cols[] = {
     COL(gpu_row, gpu, H5X_I32),
     COL(gpu_row, dp_rank, H5X_I32),
     COL(gpu_row, cp_rank, H5X_I32),
-    COL(gpu_row, events, H5X_I32),
+    COL(gpu_row, events, H5X_I64),
     COL(gpu_row, busy_ns, H5X_I64),
     COL(gpu_row, compute_s, H5X_F64),
     COL(gpu_row, host_s, H5X_F64),

@@ -18,8 +18,9 @@
 
 #include "reports/events.h"
 
-/* Version of the layout above (root attribute schema_version). */
-#define REP_TIMELINE_SCHEMA 1
+/* Version of the layout above (root attribute schema_version); 2: the
+ * row counts /steps.events and /gpus.events became int64. */
+#define REP_TIMELINE_SCHEMA 2
 
 /* Writes the timeline of srcs[0..n) (borrowed) to path: tables at the root
  * when grouped is 0 (then n must be 1), else one group per source named by

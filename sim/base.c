@@ -70,6 +70,7 @@ void sft_die(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    fflush(stderr);
     abort();
 }
 

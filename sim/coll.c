@@ -1,6 +1,8 @@
 /* coll.c — collectives as phases of point-to-point flows (see coll.h). */
 #include "sim/coll.h"
 
+#include <limits.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,10 @@ double coll_busbw_factor(int op, int n)
 
 static void add_flow(coll_plan *p, int s, int d, double bytes)
 {
+    /* all_to_all is n(n-1) flows: past 46,341 GPUs that leaves int (and
+     * needs tens of GB); the engine's mapping check stops far below that on
+     * a default kernel, this stops the rest before the count wraps */
+    SFT_CHECK(p->nflows < INT_MAX / 2, "collective of more than %d flows", INT_MAX / 2);
     if (p->nflows == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 64;
         p->flows = sft_xrealloc(p->flows, (size_t)p->cap * sizeof *p->flows);

@@ -9,6 +9,10 @@
  * the concurrent flows) while the others wait; the GPUs involved compute at
  * reduced speed meanwhile (cluster comm_compute_slowdown).
  *
+ * A program needs one actor per non-empty stream; one whose actors would
+ * exhaust the process's memory mappings is EINFEASIBLE before anything runs
+ * (eng_check_maps).
+ *
  * The result gives, for every op, its start and end (seconds from the start
  * of this simulation); for a COLL op start is the GPU's arrival, and the
  * collective's own begin (all arrived) and end are in coll_begin/coll_end.
@@ -38,5 +42,26 @@ typedef struct eng_result {
  * Creates *out (eng_result_destroy). */
 sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *e);
 void eng_result_destroy(eng_result *r);
+
+/* Memory mappings: every actor costs ENG_MAPS_PER_ACTOR of the kernel's
+ * per-process mappings while it lives (its stack and guard page, measured:
+ * engine.c), and the kernel caps them at vm.max_map_count; SimGrid aborts
+ * when a stack cannot be mapped. eng_run checks, before it spawns anything,
+ * that the program's actors fit with ENG_MAPS_MARGIN to spare for what the
+ * simulation maps as it runs. Measured at 1024 and 4096 GPUs (3072 and
+ * 12288 actors): the mappings in use during the run were those at the
+ * check plus exactly 2 per actor; the margin is for malloc's separately
+ * mapped large blocks and costs about 1.5% of the largest cluster. */
+#define ENG_MAPS_PER_ACTOR 2
+#define ENG_MAPS_MARGIN    1024
+/* The lines of /proc/self/maps, or -1 where there is none. */
+long eng_maps_in_use(void);
+/* vm.max_map_count, or -1 where it cannot be read (no check then). */
+long eng_max_map_count(void);
+/* EINFEASIBLE when `actors` actors for a program over ngpus GPUs do not
+ * fit under limit mappings with in_use already taken; the message names
+ * the limit and the largest GPU count that fits at the same actors per
+ * GPU. A limit or in_use below 0 (unknown) passes. */
+sft_status eng_check_maps(long actors, int ngpus, long limit, long in_use, sft_err *e);
 
 #endif

@@ -1,7 +1,14 @@
 /* prog.c — program storage (see prog.h). Strings and groups are interned
- * with small open-addressing hash tables so that builders can ask freely. */
+ * with small open-addressing hash tables so that builders can ask freely.
+ *
+ * Every id an op stores is range-checked where it is made (always on, a
+ * compare per call): names fit prog_op.name's 16 bits, collective and event
+ * ids and each stream's op count fit int32, group members fit the int
+ * offsets. Past a limit the builder aborts with the limit named, never
+ * wraps an id into another op's. */
 #include "sim/prog.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,7 +104,10 @@ int prog_intern(prog *p, const char *name)
         if (strcmp(p->str[id], name) == 0) return id;
         k = (k + 1) & (p->strhash_cap - 1);
     }
-    SFT_CHECK(p->nstr < 65535, "more than 65535 distinct op names");
+    SFT_CHECK(p->nstr <= PROG_MAX_NAME,
+              "program: more than %d distinct op names (\"%s\" would be id %zu; prog_op.name holds "
+              "16 bits)",
+              PROG_MAX_NAME + 1, name, p->nstr);
     SFT_GROW(p->str, p->capstr, p->nstr + 1);
     p->str[p->nstr] = sft_xstrdup(name);
     p->strhash[k] = (int)p->nstr + 1;
@@ -141,6 +151,8 @@ int prog_group(prog *p, const int *gpus, int n)
     }
     for (int i = 0; i < n; i++)
         SFT_CHECK(gpus[i] >= 0 && gpus[i] < p->ngpus, "group member %d out of range", gpus[i]);
+    SFT_CHECK(n >= 0 && p->ngmem + (size_t)n <= INT32_MAX && p->ngroups < INT32_MAX,
+              "program: more than %d group members in all", INT32_MAX);
     SFT_GROW(p->gmem, p->capgmem, p->ngmem + (size_t)n);
     memcpy(p->gmem + p->ngmem, gpus, (size_t)n * sizeof(int));
     p->ngmem += (size_t)n;
@@ -163,6 +175,10 @@ int prog_ngroups(const prog *p)
 
 int prog_coll(prog *p, int op, int group, double bytes, int root)
 {
+    SFT_CHECK(p->ncolls < INT32_MAX,
+              "program: more than %d collective instances (prog_op.ref holds 32 bits)", INT32_MAX);
+    SFT_CHECK(group >= 0 && (size_t)group < p->ngroups,
+              "prog_coll: group %d undefined (%zu groups)", group, p->ngroups);
     SFT_GROW(p->colls, p->capcolls, p->ncolls + 1);
     pcoll *c = &p->colls[p->ncolls];
     c->op = op;
@@ -188,6 +204,8 @@ void prog_coll_get(const prog *p, int id, int *op, int *group, double *bytes, in
 
 int prog_event(prog *p)
 {
+    SFT_CHECK(p->nevents < INT32_MAX, "program: more than %d events (prog_op.ref holds 32 bits)",
+              INT32_MAX);
     return p->nevents++;
 }
 int prog_nevents(const prog *p)
@@ -197,7 +215,13 @@ int prog_nevents(const prog *p)
 
 prog_op *prog_push(prog *p, int gpu, int stream_id, prog_kind kind, int name)
 {
+    SFT_CHECK(gpu >= 0 && gpu < p->ngpus && stream_id >= 0 && stream_id < PROG_NSTREAMS,
+              "prog_push: gpu %d stream %d out of range", gpu, stream_id);
+    SFT_CHECK(name >= 0 && (size_t)name < p->nstr, "prog_push: name id %d not interned (%zu names)",
+              name, p->nstr);
     stream *s = &p->st[gpu * PROG_NSTREAMS + stream_id];
+    SFT_CHECK(s->n < INT32_MAX, "program: gpu %d stream %d: more than %d ops", gpu, stream_id,
+              INT32_MAX);
     SFT_GROW(s->ops, s->cap, s->n + 1);
     prog_op *o = &s->ops[s->n++];
     memset(o, 0, sizeof *o);
@@ -230,9 +254,22 @@ uint64_t prog_total_ops(const prog *p)
     return n;
 }
 
+static int by_int(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    return (a > b) - (a < b);
+}
+
 sft_status prog_check(const prog *p, sft_err *e)
 {
     sft_status st = SFT_OK;
+    /* each group's members sorted: membership by binary search, so the check
+     * costs ops x log(group), not ops x group (a collective over 32K GPUs) */
+    int *sorted = sft_xmalloc((p->ngmem + 1) * sizeof *sorted);
+    if (p->ngmem) memcpy(sorted, p->gmem, p->ngmem * sizeof *sorted);
+    for (size_t gr = 0; gr < p->ngroups; gr++)
+        qsort(sorted + p->goff[gr], (size_t)(p->goff[gr + 1] - p->goff[gr]), sizeof *sorted,
+              by_int);
     int *seen = sft_xcalloc(p->ncolls + 1, sizeof *seen);
     int *rec = sft_xcalloc((size_t)p->nevents + 1, sizeof *rec);
     for (int g = 0; g < p->ngpus && !st; g++) {
@@ -249,9 +286,10 @@ sft_status prog_check(const prog *p, sft_err *e)
                                       i, o->ref);
                         break;
                     }
-                    int n, in = 0;
-                    const int *m = prog_group_members(p, p->colls[o->ref].group, &n);
-                    for (int k = 0; k < n; k++) in |= m[k] == g;
+                    int gr = p->colls[o->ref].group;
+                    int in =
+                        bsearch(&g, sorted + p->goff[gr], (size_t)(p->goff[gr + 1] - p->goff[gr]),
+                                sizeof g, by_int) != NULL;
                     if (s == PROG_COMPUTE || !in)
                         st = sft_errf(e, SFT_EINTERNAL,
                                       "gpu %d stream %d op %zu: collective %d not on a member's "
@@ -280,6 +318,7 @@ sft_status prog_check(const prog *p, sft_err *e)
     for (int v = 0; v < p->nevents && !st; v++)
         if (rec[v] != 1)
             st = sft_errf(e, SFT_EINTERNAL, "event %d recorded %d times (must be once)", v, rec[v]);
+    free(sorted);
     free(seen);
     free(rec);
     return st;

@@ -53,7 +53,12 @@ prog *prog_create(int ngpus);
 void prog_destroy(prog *p);
 int prog_ngpus(const prog *p);
 
-/* Interns a name (copied); returns its id (< 65536). */
+/* Largest name id: prog_op.name is 16 bits. */
+#define PROG_MAX_NAME 65535
+
+/* Interns a name (copied); returns its id (0..PROG_MAX_NAME). One name more
+ * than that many distinct ones aborts with a message (a builder bug or a
+ * model with absurdly many op names: an id must never wrap). */
 int prog_intern(prog *p, const char *name);
 const char *prog_string(const prog *p, int id);
 int prog_nstrings(const prog *p);
@@ -63,16 +68,18 @@ int prog_group(prog *p, const int *gpus, int n);
 /* Members of group id (borrowed) and their count. */
 const int *prog_group_members(const prog *p, int id, int *n);
 int prog_ngroups(const prog *p);
-/* A new collective instance; returns its id. root indexes the group. */
+/* A new collective instance; returns its id (< INT32_MAX, else aborts).
+ * root indexes the group. */
 int prog_coll(prog *p, int op, int group, double bytes, int root);
 int prog_ncolls(const prog *p);
 void prog_coll_get(const prog *p, int id, int *op, int *group, double *bytes, int *root);
-/* A new event; returns its id. */
+/* A new event; returns its id (< INT32_MAX, else aborts). */
 int prog_event(prog *p);
 int prog_nevents(const prog *p);
 
 /* Appends an op to (gpu, stream); returns it zeroed except kind, name and
- * step/mb/layer = -1. The pointer is valid until the next push on that stream. */
+ * step/mb/layer = -1. The pointer is valid until the next push on that stream.
+ * name must be an id prog_intern returned (checked). */
 prog_op *prog_push(prog *p, int gpu, int stream, prog_kind kind, int name);
 int prog_nops(const prog *p, int gpu, int stream);
 /* The last op of (gpu, stream) for in-place merging, or NULL when empty. */

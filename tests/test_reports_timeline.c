@@ -209,7 +209,7 @@ static void check_root(hid_t f, const cJSON *summary, const char *command)
 {
     long long v = 0;
     assert_true(H5LTget_attribute_long_long(f, "/", "schema_version", &v) >= 0);
-    assert_int_equal(v, 1);
+    assert_int_equal(v, 2); /* REP_TIMELINE_SCHEMA: int64 row counts since 2 */
     char *unit = attr_string(f, "/", "time_unit"), *cmd = attr_string(f, "/", "command");
     assert_string_equal(unit, "ns");
     assert_string_equal(cmd, command);
@@ -263,7 +263,7 @@ static void run_two_steps(void **state)
     want w = want_of_summary(sum, 2, nops);
     check_tables(f, &w);
     want_free(&w);
-    int32_t *ev = column(f, "steps", "events", 4, 2);
+    int64_t *ev = column(f, "steps", "events", 8, 2);
     int64_t *lo = column(f, "steps", "start_ns", 8, 2), *hi = column(f, "steps", "end_ns", 8, 2);
     double *ts = column(f, "steps", "time_s", 8, 2);
     /* every op belongs to one step (the builder tags them all) */
@@ -372,6 +372,7 @@ static void h5dump_layout(void **state)
                                          "H5T_IEEE_F64LE \"flops\"",
                                          "H5T_IEEE_F64LE \"bytes\"",
                                          "DATASET \"steps\"",
+                                         "H5T_STD_I64LE \"events\"", /* row counts: int64 */
                                          "DATASET \"memory\"",
                                          "H5T_IEEE_F64LE \"allocated_bytes\"",
                                          "DATASET \"gpus\"",
