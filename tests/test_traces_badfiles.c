@@ -398,9 +398,14 @@ static void test_dataset_ranges(void **state)
             char *t = cJSON_PrintUnformatted(doc);
             if (k == 3) { /* cJSON prints infinity as null: write 1e999 instead */
                 char *at = strstr(t, "null");
-                memcpy(at, "1e99", 4);
-                memmove(at + 5, at + 4, strlen(at + 4) + 1);
-                at[4] = '9';
+                assert_non_null(at);
+                size_t head = (size_t)(at - t), tl = strlen(t);
+                char *u = sft_xmalloc(tl + 2); /* one byte longer, and the NUL */
+                memcpy(u, t, head);
+                memcpy(u + head, "1e999", 5);
+                memcpy(u + head + 5, at + 4, tl - head - 4 + 1);
+                cJSON_free(t);
+                t = u;
             }
             trace_dist *d = NULL;
             sft_err e = {0};
