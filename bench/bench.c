@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/iso.h"
+#include "base/iso.h"
 
 double bench_iso(int (*fn)(void *arg, FILE *out), void *arg)
 {

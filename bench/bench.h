@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "sim/base.h"
+#include "base/base.h"
 
 /* Runs fn in a child (fresh SimGrid) and returns the first number it printed. */
 double bench_iso(int (*fn)(void *arg, FILE *out), void *arg);

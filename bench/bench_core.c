@@ -5,7 +5,7 @@
 #include "bench/bench.h"
 #include "sim/cluster.h"
 #include "sim/collsim.h"
-#include "sim/iso.h"
+#include "base/iso.h"
 #include "sim/sgx.h"
 
 static int build_child(void *arg, FILE *out)

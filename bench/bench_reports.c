@@ -6,12 +6,12 @@
 #include <sys/stat.h>
 
 #include "bench/bench.h"
-#include "models/build.h"
+#include "models/llm/build.h"
 #include "reports/chrome.h"
 #include "reports/gantt.h"
 #include "reports/timeline.h"
-#include "sim/cli/scenario.h"
-#include "sim/iso.h"
+#include "lab/scenario.h"
+#include "base/iso.h"
 
 #define OUT_DIR "/tmp/sftsim-bench-reports"
 

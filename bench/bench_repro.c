@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "bench/bench.h"
-#include "sim/cli/cli.h"
-#include "sim/iso.h"
+#include "cli/cli.h"
+#include "base/iso.h"
 
 static int child(void *arg, FILE *out)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "bench/bench.h"
-#include "sim/cli/scenario.h"
-#include "sim/iso.h"
+#include "lab/scenario.h"
+#include "base/iso.h"
 
 typedef struct job {
     const char *const *args;

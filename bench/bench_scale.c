@@ -11,8 +11,8 @@
 #include <sys/resource.h>
 
 #include "bench/bench.h"
-#include "sim/cli/scenario.h"
-#include "sim/iso.h"
+#include "lab/scenario.h"
+#include "base/iso.h"
 #include "sim/sgx.h"
 
 typedef struct job {

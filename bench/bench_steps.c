@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "sim/cli/cli.h"
-#include "sim/iso.h"
+#include "cli/cli.h"
+#include "base/iso.h"
 
 #define TARGET_RATIO 12.0
 

@@ -40,7 +40,7 @@
 extern "C" { /* base.h has no C++ guard of its own; the .cu files include this */
 #endif
 
-#include "sim/base.h"
+#include "base/base.h"
 
 typedef enum kern_backend {
     KERN_CPU = 0,  /* FlashAttention-2 style reference / blocked GEMM, FP32, pthreads */

@@ -24,7 +24,7 @@
 
 #include <hdf5.h>
 
-#include "sim/base.h"
+#include "base/base.h"
 
 typedef enum h5x_type { H5X_U8, H5X_I16, H5X_I32, H5X_U32, H5X_I64, H5X_F64, H5X_STR } h5x_type;
 

@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/base.h"
+#include "base/base.h"
 
 /* rows: the sweep's "points" array (borrowed); swept: the varying option
  * names in grid order. Writes nothing (and succeeds) when no swept option is

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/jsonx.h"
+#include "base/jsonx.h"
 
 enum {
     R_NODES,

@@ -26,10 +26,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "models/hw/gpu.h"
-#include "sim/base.h"
+#include "sim/gpu.h"
+#include "base/base.h"
 #include "sim/coll.h"
-#include "sim/jsonx.h"
+#include "base/jsonx.h"
 
 #define CLU_SCHEMA   1
 #define CLU_MAXRULES 32

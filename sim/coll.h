@@ -31,7 +31,7 @@
 #ifndef SFT_COLL_H
 #define SFT_COLL_H
 
-#include "sim/base.h"
+#include "base/base.h"
 
 typedef enum coll_op {
     COLL_ALL_GATHER = 0,

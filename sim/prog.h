@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "sim/base.h"
+#include "base/base.h"
 
 /* Streams: compute; communication of the context-parallel group (CP K/V
  * traffic, and every collective of generic programs); communication of the

@@ -28,15 +28,15 @@ endforeach()
 # fuzz/corpus_options/.
 sft_add_fuzz(NAME fuzz_options
   SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_options.c"
-          "${CMAKE_SOURCE_DIR}/sim/cli/scenario.c" "${CMAKE_SOURCE_DIR}/sim/cli/scen_values.c"
-          "${CMAKE_SOURCE_DIR}/sim/cli/cli_common.c"
-          "${CMAKE_SOURCE_DIR}/sim/base.c" "${CMAKE_SOURCE_DIR}/sim/jsonx.c"
+          "${CMAKE_SOURCE_DIR}/lab/scenario.c" "${CMAKE_SOURCE_DIR}/lab/scen_values.c"
+          "${CMAKE_SOURCE_DIR}/cli/cli_common.c"
+          "${CMAKE_SOURCE_DIR}/base/base.c" "${CMAKE_SOURCE_DIR}/base/jsonx.c"
           "${CMAKE_SOURCE_DIR}/sim/cluster.c" "${CMAKE_SOURCE_DIR}/sim/topo.c"
-          "${CMAKE_SOURCE_DIR}/sim/coll.c" "${CMAKE_SOURCE_DIR}/models/hw/gpu.c"
-          "${CMAKE_SOURCE_DIR}/models/hw/calib.c" "${CMAKE_SOURCE_DIR}/models/arch/arch.c"
-          "${CMAKE_SOURCE_DIR}/models/cost.c" "${CMAKE_SOURCE_DIR}/models/memory.c"
+          "${CMAKE_SOURCE_DIR}/sim/coll.c" "${CMAKE_SOURCE_DIR}/sim/gpu.c"
+          "${CMAKE_SOURCE_DIR}/models/hw/calib.c" "${CMAKE_SOURCE_DIR}/models/llm/arch.c"
+          "${CMAKE_SOURCE_DIR}/models/hw/cost.c" "${CMAKE_SOURCE_DIR}/models/llm/memory.c"
           "${CMAKE_SOURCE_DIR}/models/sched/sched.c" "${SFT_BUILTIN_C}"
   LIBS -lcjson -lm
-  DEPENDS "${CMAKE_SOURCE_DIR}/sim/cli/scenario.h" "${CMAKE_SOURCE_DIR}/sim/cli/cli.h"
-          "${CMAKE_SOURCE_DIR}/sim/base.h" "${CMAKE_SOURCE_DIR}/models/sched/sched.h"
+  DEPENDS "${CMAKE_SOURCE_DIR}/lab/scenario.h" "${CMAKE_SOURCE_DIR}/cli/cli.h"
+          "${CMAKE_SOURCE_DIR}/base/base.h" "${CMAKE_SOURCE_DIR}/models/sched/sched.h"
   CORPUS "${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus_options")

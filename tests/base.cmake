@@ -1,4 +1,4 @@
-# The input, output and signal contract of sim/base.c (issue 11): regular
+# The input, output and signal contract of base/base.c (issue 11): regular
 # input files under a size limit, mkdir -p and writability of output
 # directories, removal of dead runs' temporaries and of this run's on a
 # fatal signal, a full disk as exit 4.

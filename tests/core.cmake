@@ -19,13 +19,13 @@ endif()
 # seeded with the built-in files.
 sft_add_fuzz(NAME fuzz_configs
   SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_configs.c"
-          "${CMAKE_SOURCE_DIR}/sim/base.c" "${CMAKE_SOURCE_DIR}/sim/jsonx.c"
+          "${CMAKE_SOURCE_DIR}/base/base.c" "${CMAKE_SOURCE_DIR}/base/jsonx.c"
           "${CMAKE_SOURCE_DIR}/sim/cluster.c" "${CMAKE_SOURCE_DIR}/sim/coll.c"
-          "${CMAKE_SOURCE_DIR}/sim/topo.c" "${CMAKE_SOURCE_DIR}/models/hw/gpu.c"
-          "${CMAKE_SOURCE_DIR}/models/hw/calib.c" "${CMAKE_SOURCE_DIR}/models/arch/arch.c"
+          "${CMAKE_SOURCE_DIR}/sim/topo.c" "${CMAKE_SOURCE_DIR}/sim/gpu.c"
+          "${CMAKE_SOURCE_DIR}/models/hw/calib.c" "${CMAKE_SOURCE_DIR}/models/llm/arch.c"
           "${SFT_BUILTIN_C}"
   LIBS -lcjson -lm
   DEPENDS "${CMAKE_SOURCE_DIR}/sim/cluster.h" "${CMAKE_SOURCE_DIR}/models/hw/calib.h"
-          "${CMAKE_SOURCE_DIR}/models/arch/arch.h"
-  CORPUS "${CMAKE_SOURCE_DIR}/sim/clusters" "${CMAKE_SOURCE_DIR}/models/hw/gpus"
-         "${CMAKE_SOURCE_DIR}/models/arch/archs" "${CMAKE_SOURCE_DIR}/models/hw/calibration")
+          "${CMAKE_SOURCE_DIR}/models/llm/arch.h"
+  CORPUS "${CMAKE_SOURCE_DIR}/sim/clusters" "${CMAKE_SOURCE_DIR}/sim/gpus"
+         "${CMAKE_SOURCE_DIR}/models/llm/archs" "${CMAKE_SOURCE_DIR}/models/hw/calibration")

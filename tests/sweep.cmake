@@ -23,10 +23,10 @@ foreach(d IN LISTS HDF5_INCLUDE_DIRS CAIRO_INCLUDE_DIRS)
 endforeach()
 sft_add_fuzz(NAME fuzz_sweep_lists
   SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_sweep_lists.c"
-          "${CMAKE_SOURCE_DIR}/sim/cli/sweep_out.c" "${CMAKE_SOURCE_DIR}/sim/cli/scen_values.c" "${CMAKE_SOURCE_DIR}/reports/h5x.c"
-          "${CMAKE_SOURCE_DIR}/reports/sweepplot.c" "${CMAKE_SOURCE_DIR}/sim/base.c"
+          "${CMAKE_SOURCE_DIR}/lab/sweep_out.c" "${CMAKE_SOURCE_DIR}/lab/scen_values.c" "${CMAKE_SOURCE_DIR}/reports/h5x.c"
+          "${CMAKE_SOURCE_DIR}/reports/sweepplot.c" "${CMAKE_SOURCE_DIR}/base/base.c"
           "${SFT_BUILTIN_C}"
   LIBS ${_sft_fuzz_sweep_flags} ${HDF5_LINK_LIBRARIES} ${HDF5_HL_LIB} ${CAIRO_LINK_LIBRARIES}
        -lz -lcjson -lm
-  DEPENDS "${CMAKE_SOURCE_DIR}/sim/cli/sweep_out.h" "${CMAKE_SOURCE_DIR}/sim/base.h"
+  DEPENDS "${CMAKE_SOURCE_DIR}/lab/sweep_out.h" "${CMAKE_SOURCE_DIR}/base/base.h"
   CORPUS "${_sft_seeds}")

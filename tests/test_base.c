@@ -1,4 +1,4 @@
-/* test_base.c — the input, output and signal contract of sim/base.c: inputs
+/* test_base.c — the input, output and signal contract of base/base.c: inputs
  * are regular files under a limit (a FIFO or a device never hangs or
  * exhausts memory), output directories are made like mkdir -p and proved
  * writable, dead runs' temporaries are cleared, a fatal signal removes this

@@ -14,7 +14,7 @@
 
 #include "sim/cluster.h"
 #include "sim/collsim.h"
-#include "sim/iso.h"
+#include "base/iso.h"
 
 static const char *cluster_json(double oversub, int nodes_per_leaf)
 {

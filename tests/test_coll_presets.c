@@ -10,7 +10,7 @@
 
 #include "sim/cluster.h"
 #include "sim/collsim.h"
-#include "sim/iso.h"
+#include "base/iso.h"
 
 typedef struct job {
     const char *cluster;

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/arch/arch.h"
-#include "models/cost.h"
-#include "models/memory.h"
+#include "models/llm/arch.h"
+#include "models/hw/cost.h"
+#include "models/llm/memory.h"
 #include "trange.h"
 
 static arch load(const char *name)
@@ -125,7 +125,7 @@ static void qwen7b_params_and_zero2_memory(void **state)
 
 /* Default BucketSize against the paper's (80 GB H100, ZeRO-2, 32 GPUs):
  * within 20% of 13K (7B) and 26K (0.5B); the reasons for the gap are in
- * models/memory.c. */
+ * models/llm/memory.c. */
 static void bucket_vs_paper(void **state)
 {
     (void)state;

@@ -146,8 +146,8 @@ static void out_is_a_file(void **state)
 }
 
 /* One report's name is taken by a directory: writing it fails at the
- * rename. The run exits 4 (an output could not be written) naming that file; the reports before it are
- * complete, none after it is written, nothing temporary remains. */
+ * rename. The run exits 4 (an output could not be written) naming that file; the reports before it
+ * are complete, none after it is written, nothing temporary remains. */
 static void fail_at(const char *name, const char *const *before, const char *const *after)
 {
     char sub[64];

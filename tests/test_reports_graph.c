@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <cgraph.h>
 
-#include "sim/cli/scenario.h"
+#include "lab/scenario.h"
 #include "tutil.h"
 
 /* The plans of the scenario under policy (argv as the subcommand sees it). */

@@ -16,7 +16,7 @@
 #include <hdf5_hl.h>
 #include <math.h>
 
-#include "sim/cli/scenario.h"
+#include "lab/scenario.h"
 #include "tutil.h"
 
 static cJSON *read_json(const char *dir, const char *name)

@@ -24,7 +24,7 @@
 #include <signal.h>
 #include <zlib.h>
 
-#include "sim/cli/scenario.h"
+#include "lab/scenario.h"
 #include "sim/engine.h"
 #include "sim/prog.h"
 #include "tutil.h"

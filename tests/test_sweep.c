@@ -620,7 +620,7 @@ static void stale_resume_refused(void **state)
     char model[700];
     snprintf(model, sizeof model, "%s/stale-model.json", tu_tmpdir());
     char src[700];
-    snprintf(src, sizeof src, "%s/models/arch/archs/qwen2.5-0.5b.json",
+    snprintf(src, sizeof src, "%s/models/llm/archs/qwen2.5-0.5b.json",
              getenv("SFT_SRC") ? getenv("SFT_SRC") : "..");
     char *mtext = tu_slurp(src);
     assert_true(strlen(mtext) > 100);

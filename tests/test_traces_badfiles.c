@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sim/jsonx.h"
+#include "base/jsonx.h"
 #include "test_traces_util.h"
 #include "traces/trace.h"
 

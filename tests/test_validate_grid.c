@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/arch/arch.h"
+#include "models/llm/arch.h"
 #include "validate/val.h"
 
 static val_grid *grid(const char *spec)

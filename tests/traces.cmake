@@ -16,8 +16,8 @@ endforeach()
 # ---- fuzzing: the trace-file and dataset parsers ---------------------------
 sft_add_fuzz(NAME fuzz_traces
   SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_traces.c" ${SFT_TRACES_SOURCES}
-          "${CMAKE_SOURCE_DIR}/sim/base.c" "${CMAKE_SOURCE_DIR}/sim/jsonx.c" "${SFT_BUILTIN_C}"
+          "${CMAKE_SOURCE_DIR}/base/base.c" "${CMAKE_SOURCE_DIR}/base/jsonx.c" "${SFT_BUILTIN_C}"
   LIBS -lcjson -lgsl -lgslcblas -lm
-  DEPENDS "${CMAKE_SOURCE_DIR}/traces/trace.h" "${CMAKE_SOURCE_DIR}/sim/base.h"
-          "${CMAKE_SOURCE_DIR}/sim/jsonx.h"
+  DEPENDS "${CMAKE_SOURCE_DIR}/traces/trace.h" "${CMAKE_SOURCE_DIR}/base/base.h"
+          "${CMAKE_SOURCE_DIR}/base/jsonx.h"
   CORPUS "${CMAKE_SOURCE_DIR}/tests/data/traces")

@@ -1,5 +1,5 @@
 /* trange.h — the range-table checks shared by the schema tests: every row
- * of a jx_range table (sim/jsonx.h) is tried on a real document below its
+ * of a jx_range table (base/jsonx.h) is tried on a real document below its
  * lower bound, above its upper one, at +-1e308, 1e999 (cJSON reads it as
  * infinity), as a string and, for integers, as a fraction, each of which
  * must be EINPUT naming "bad.json: field '<path>'", "[lo, hi] unit" and the
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/base.h"
-#include "sim/jsonx.h"
+#include "base/base.h"
+#include "base/jsonx.h"
 
 /* Parses a whole document named "bad.json". */
 typedef sft_status (*parse_fn)(const char *text, sft_err *e);

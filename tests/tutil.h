@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sim/base.h"
+#include "base/base.h"
 
 /* Path of the sftsim binary (SFT_BIN is set by ctest). */
 static inline const char *tu_sftsim(void)

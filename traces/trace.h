@@ -27,7 +27,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "sim/base.h"
+#include "base/base.h"
 
 /* Longest sample any file may hold: far above any real sequence, a guard
  * against unit mistakes (bytes for tokens) and corrupt files. */

@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/jsonx.h"
+#include "base/jsonx.h"
 
 #define DIST_MAX_POINTS 64
 #define DIST_UBITS      32 /* bits of the within-bin position: one gsl_rng_get of mt19937 */

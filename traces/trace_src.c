@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/jsonx.h"
+#include "base/jsonx.h"
 
 typedef enum src_kind { SRC_DATASET, SRC_JSONL, SRC_LENGTHS, SRC_RECORDS } src_kind;
 

@@ -19,7 +19,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/base.h"
+#include "base/base.h"
 
 typedef struct val_attn {
     int bwd, causal, head_dim, heads_q, heads_kv;

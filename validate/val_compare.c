@@ -24,8 +24,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "models/cost.h"
-#include "sim/jsonx.h"
+#include "models/hw/cost.h"
+#include "base/jsonx.h"
 #include "validate/val.h"
 
 typedef struct kstat {

@@ -1,6 +1,6 @@
 /* val_grid.c — which kernel shapes `sftsim-validate measure` times (val.h).
  *
- * Built-in grids, all derived from the shipped models (models/arch/archs):
+ * Built-in grids, all derived from the shipped models (models/llm/archs):
  * - default: attention over sequence lengths 128 .. 131072 (doubling), fwd
  *   and bwd, causal and not, head_dim 128 with Qwen2.5-7B's heads (28 q / 4
  *   kv) and head_dim 64 with Qwen2.5-0.5B's (14 / 2); batch = max(1, 16384 /
@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/arch/arch.h"
-#include "sim/jsonx.h"
+#include "models/llm/arch.h"
+#include "base/jsonx.h"
 #include "validate/val.h"
 
 #define GRID_SCHEMA 1

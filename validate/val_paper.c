@@ -4,7 +4,7 @@
  * the paper's H100 cluster from 2 MB to 1 GB (MB = 2^20 bytes), against the
  * h100x32 preset (calibrated to that table) or another cluster.
  *
- * Each collective is simulated in a child process (sim/iso.h): SimGrid
+ * Each collective is simulated in a child process (base/iso.h): SimGrid
  * allows one platform per process. Errors are in percent: 100 (simulated /
  * published - 1). Invariant: rows in the table's order (operation, then size).
  */
@@ -16,7 +16,7 @@
 
 #include "sim/cluster.h"
 #include "sim/collsim.h"
-#include "sim/iso.h"
+#include "base/iso.h"
 #include "validate/val.h"
 
 #define T5_GPUS  8

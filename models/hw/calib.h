@@ -34,9 +34,9 @@
 #ifndef SFT_CALIB_H
 #define SFT_CALIB_H
 
-#include "models/hw/gpu.h"
-#include "sim/base.h"
-#include "sim/jsonx.h"
+#include "sim/gpu.h"
+#include "base/base.h"
+#include "base/jsonx.h"
 
 #define CAL_SCHEMA 1
 

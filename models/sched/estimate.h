@@ -14,7 +14,7 @@
 #ifndef SFT_ESTIMATE_H
 #define SFT_ESTIMATE_H
 
-#include "models/build.h"
+#include "models/llm/build.h"
 #include "models/sched/sched.h"
 
 typedef struct est est;

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "sim/base.h"
+#include "base/base.h"
 #include "traces/trace.h"
 
 #define PLAN_DIST (-1)

@@ -6,8 +6,8 @@
 #ifndef SFT_SCHED_H
 #define SFT_SCHED_H
 
-#include "models/arch/arch.h"
-#include "models/cost.h"
+#include "models/llm/arch.h"
+#include "models/hw/cost.h"
 #include "models/sched/plan.h"
 #include "sim/cluster.h"
 

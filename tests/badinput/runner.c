@@ -423,7 +423,7 @@ static char *generate(ctx *c, const char *name, const char *arg)
         const char *name, *stem, *base;
     } shorthands[] = {
         {"CLU", "cluster", "sim/clusters/h100x8.json"},
-        {"MODEL", "model", "models/arch/archs/qwen2.5-0.5b.json"},
+        {"MODEL", "model", "models/llm/archs/qwen2.5-0.5b.json"},
         {"DS", "dataset", "traces/datasets/wikipedia.json"},
         {"CAL", "cal", "tests/badinput/files/cal_small.json"},
     };
@@ -443,7 +443,7 @@ static char *generate(ctx *c, const char *name, const char *arg)
         return r;
     }
     if (strcmp(name, "GPU") == 0 || strcmp(name, "IGPU") == 0) {
-        cJSON *g = patched(c, "models/hw/gpus/h100-sxm.json", arg ? arg : "{}");
+        cJSON *g = patched(c, "sim/gpus/h100-sxm.json", arg ? arg : "{}");
         if (!g) return xstrdup("");
         cJSON *cl = patched(c, "sim/clusters/h100x8.json", "{}");
         if (!cl) {

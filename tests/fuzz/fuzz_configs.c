@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/arch/arch.h"
+#include "models/llm/arch.h"
 #include "models/hw/calib.h"
 #include "sim/cluster.h"
-#include "sim/jsonx.h"
+#include "base/jsonx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

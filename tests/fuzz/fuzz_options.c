@@ -2,7 +2,7 @@
  * into an argv (on newlines or NUL bytes; the first token picks the
  * subcommand whose extra options apply: run, compare, sweep, reproduce) and
  * fed to the scenario option parser (scen_parse) and resolver
- * (scen_resolve), the way sim/cli/ calls them, plus the small value parsers
+ * (scen_resolve), the way cli/ calls them, plus the small value parsers
  * every subcommand shares (formats, -j, byte sizes, integers).
  *
  * Besides crashes, leaks and undefined behaviour (ASan + UBSan) it checks
@@ -27,11 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/build.h"
+#include "models/llm/build.h"
 #include "models/sched/estimate.h"
 #include "models/sched/sched.h"
 #include "reports/summary.h"
-#include "sim/cli/scenario.h"
+#include "cli/cli.h"
+#include "lab/scenario.h"
 #include "sim/engine.h"
 #include "traces/trace.h"
 
@@ -65,7 +66,7 @@ SFT_NORETURN static void simulated(const char *fn)
     abort();
 }
 
-/* Everything scen_simulate and scen_schedule reach (sim/cli/scenario.c's
+/* Everything scen_simulate and scen_schedule reach (lab/scenario.c's
  * other half), and what models/sched/sched.c's policies call: stubs. */
 sft_status trace_src_open(const char *dataset, const char *trace, long steps, long samples_per_step,
                           uint64_t seed, trace_src **out, sft_err *e)
@@ -190,7 +191,7 @@ void rep_run_destroy(rep_run *s)
     simulated("rep_run_destroy");
 }
 
-/* ---- extra options of the subcommands (as sim/cli/ registers them) ---------- */
+/* ---- extra options of the subcommands (as cli/ registers them) ---------- */
 
 static int x_policies(void *ctx, const char *arg, sft_err *e)
 {
@@ -234,8 +235,8 @@ static void reset_getopt(void)
 static void value_parsers(const char *t)
 {
     sft_err e = {0};
-    cli_format f;
-    int st = cli_parse_format(t, 1, &f, &e);
+    scen_format f;
+    int st = scen_parse_format(t, 1, &f, &e);
     if (st) refused(st, &e, 0);
     sft_err_clear(&e);
     long jobs = 0;
@@ -276,7 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     for (int i = 1; i < n; i++) value_parsers(tok[i]);
 
-    /* the subcommand and its extras, as sim/cli/ registers them */
+    /* the subcommand and its extras, as cli/ registers them */
     const char *cmd = n > 0 ? tok[0] : "run";
     static const scen_extra ex_compare[] = {{"policies", 1, x_policies}, {NULL, 0, NULL}};
     static const scen_extra ex_sweep[] = {

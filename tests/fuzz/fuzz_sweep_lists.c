@@ -1,5 +1,5 @@
 /* fuzz_sweep_lists.c — libFuzzer target for the comma lists a sweep is given
- * (sweep_list_split, sim/cli/sweep_out.h). The first byte picks the option
+ * (sweep_list_split, lab/sweep_out.h). The first byte picks the option
  * (every scenario option, --policies, and a name the checks do not know);
  * the rest is its value. Besides crashes, leaks and undefined behaviour
  * (ASan + UBSan), it checks the promises and aborts when one is broken:
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/cli/sweep_out.h"
+#include "lab/sweep_out.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

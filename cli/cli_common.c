@@ -1,0 +1,71 @@
+/* cli_common.c — messages, formats and JSON printing shared by the subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int cli_report(const sft_err *e)
+{
+    fprintf(stderr, "sftsim: %s\n", e->msg[0] ? e->msg : "error");
+    return e->status ? (int)e->status : 1;
+}
+
+int cli_usage_error(const char *sub, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sftsim %s: ", sub);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see sftsim %s --help)\n", sub);
+    va_end(ap);
+    return SFT_EINPUT;
+}
+
+void cli_print_json(cJSON *j)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    fputs(s, stdout);
+    fputc('\n', stdout);
+    free(s);
+    cJSON_Delete(j);
+}
+
+char *cli_short_jobs(char *arg, char **buf)
+{
+    if (strcmp(arg, "-j") == 0) return "--jobs";
+    if (strncmp(arg, "-j", 2) == 0 && arg[2] >= '0' && arg[2] <= '9') {
+        size_t n = strlen(arg) + 8;
+        *buf = sft_xmalloc(n);
+        snprintf(*buf, n, "--jobs=%s", arg + 2);
+        return *buf;
+    }
+    return arg;
+}
+
+sft_status cli_parse_jobs(const char *arg, long *jobs, sft_err *e)
+{
+    if (sft_parse_long(arg, 1, 1024, jobs) != 0)
+        return sft_errf(e, SFT_EINPUT, "-j %s: expected a worker count in [1, 1024]", arg);
+    return SFT_OK;
+}
+
+sft_status cli_parse_list(const char *opt, const char *list, int max, char **buf,
+                          const char **items, int *n, sft_err *e)
+{
+    *buf = sft_xstrdup(list);
+    *n = 0;
+    /* every item counts, empty ones too: "a,,b", "a," and "" are mistakes */
+    for (char *t = *buf;;) {
+        char *comma = strchr(t, ',');
+        if (comma) *comma = '\0';
+        if (!*t)
+            return sft_errf(e, SFT_EINPUT, "%s '%s': empty item in the list (give a,b,...)", opt,
+                            list);
+        if (*n == max) return sft_errf(e, SFT_EINPUT, "%s '%s': at most %d items", opt, list, max);
+        items[(*n)++] = t;
+        if (!comma) return SFT_OK;
+        t = comma + 1;
+    }
+}

@@ -1,0 +1,104 @@
+/* cli_run.c — `sftsim run`: one policy over the scenario's steps; summary on
+ * stdout (text or JSON), reports under --out. */
+#include <stdio.h>
+#include <string.h>
+
+#include "models/llm/build.h"
+#include "models/llm/memory.h"
+#include "cli/cli.h"
+#include "lab/report_out.h"
+#include "lab/scenario.h"
+
+static void help(void)
+{
+    printf("usage: sftsim run [scenario options]\n\n"
+           "Simulates the scenario's steps under one policy and prints the step time, MFU,\n"
+           "where each GPU's time goes and the memory it needs. With no options: the Skrull\n"
+           "paper's setting (32 H100 as 4 x 8, Qwen2.5-7B, LMsysChat1M lengths, DP 4 x CP 8,\n"
+           "64 sequences per DP rank, BucketSize 13K, 4 steps, policy deepspeed).\n\n");
+    scen_help();
+}
+
+static void text_summary(const scenario *s, const char *policy, const scen_result *r)
+{
+    const rep_run *R = r->run;
+    printf("sftsim run: %s on %s (%d GPUs = DP %d x CP %d), %s, %s, policy %s\n", s->a.name,
+           s->cl.name, clu_ngpus(&s->cl), s->dp, s->cp,
+           s->trace     ? s->trace
+           : s->dataset ? s->dataset
+                        : "lmsyschat1m",
+           cost_calibration(s->c), policy);
+    printf("  bucket %ld tokens/GPU%s, batch %ld/DP rank, %d step%s, %ld samples (%ld clipped to "
+           "%ld), ZeRO-%d, CP %s, ds-pack %s\n",
+           s->bucket, s->bucket_from_memory ? " (memory model)" : "", s->batch, R->nsteps,
+           R->nsteps == 1 ? "" : "s", r->samples, r->clipped, s->max_len, s->bo.zero,
+           bld_cp_impl_name(s->bo.cp_impl), s->ds_pack ? "on" : "off");
+    printf("  mean step time %.4f s   MFU %.1f%%   %s\n", R->mean_step_s, 100 * R->mfu,
+           R->oom ? "OUT OF MEMORY on some GPU" : "fits in memory");
+    for (int k = 0; k < R->nsteps; k++)
+        printf("    step %d: %.4f s, %d micro-batch round%s%s\n", k, R->steps[k].time_s,
+               R->steps[k].microbatches, R->steps[k].microbatches == 1 ? "" : "s",
+               R->steps[k].oom ? ", OOM" : "");
+    const rep_gpu *B = &R->gpus[R->busiest];
+    printf("  busiest GPU %d per step: compute %.4f s (launch gaps %.4f), host %.4f s, exposed "
+           "comm %.4f s, idle %.4f s\n",
+           R->busiest, B->compute_s, R->launch_s, B->host_s, B->exposed_comm_s, B->idle_s);
+    double pmin = 1e300, pmax = 0;
+    for (int g = 0; g < R->ngpus; g++) {
+        if (R->gpus[g].peak_mem < pmin) pmin = R->gpus[g].peak_mem;
+        if (R->gpus[g].peak_mem > pmax) pmax = R->gpus[g].peak_mem;
+    }
+    printf("  peak memory per GPU: %.1f .. %.1f GB (usable %.1f GB)   mean idle %.4f s/step\n",
+           pmin / 1e9, pmax / 1e9, mem_usable_bytes(&s->cl.gpu) / 1e9, R->mean_idle_s);
+    printf("  simulator: %llu SimGrid activities, %.3f s wall (schedule %.3f s, build %.3f s)\n",
+           (unsigned long long)R->sim_events, R->wall_s, r->sched_s, r->build_s);
+}
+
+int cli_run(int argc, char **argv)
+{
+    scen_opts o;
+    scenario s;
+    sft_err e = {0};
+    int rc = scen_parse(argc, argv, "run", &o, NULL, NULL, help, &e);
+    if (rc < 0) return 0;
+    if (rc) return cli_report(&e);
+    if (scen_resolve(&o, &s, &e)) return cli_report(&e);
+    if (o.out && sft_outdir_prepare("--out", o.out, &e)) {
+        scen_release(&s);
+        return cli_report(&e);
+    }
+    scen_result *r = NULL;
+    sft_status st = scen_simulate(&s, s.policy, o.out != NULL, &r, &e);
+    if (st) {
+        scen_release(&s);
+        return cli_report(&e);
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "scenario", scen_json(&s));
+    cJSON_AddStringToObject(j, "policy", s.policy);
+    cJSON *run = rep_run_json(r->run);
+    for (cJSON *it = run->child; it;) {
+        cJSON *next = it->next;
+        cJSON_AddItemToObject(j, it->string, cJSON_DetachItemViaPointer(run, it));
+        it = next;
+    }
+    cJSON_Delete(run);
+    cJSON_AddNumberToObject(j, "clipped_samples", (double)r->clipped);
+    if (o.out) st = rout_run(o.out, &s, s.policy, r, j, &e);
+    if (!st) {
+        if (o.fmt == SCEN_JSON)
+            cli_print_json(cJSON_Duplicate(j, 1));
+        else
+            text_summary(&s, s.policy, r);
+    }
+    int oom = r->run->oom;
+    cJSON_Delete(j);
+    scen_result_destroy(r);
+    scen_release(&s);
+    if (st) return cli_report(&e);
+    if (oom && o.strict) {
+        fprintf(stderr, "sftsim run: out of memory on some GPU (--strict)\n");
+        return SFT_EINFEASIBLE;
+    }
+    return 0;
+}

@@ -1,0 +1,72 @@
+/* scen_values.c — the scenario options' value table (scen_values.h). Each
+ * bound says why it is where it is. */
+#include "lab/scen_values.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+
+static const scen_value_rule rules[] = {
+    /* clu_scale's bound: beyond any cluster built or planned (10^5 GPUs) */
+    {"gpus", SV_INT, 1, 131072, NULL},
+    {"dp", SV_INT, 1, 131072, NULL},
+    /* a CP group spans at most 8 nodes of 8: Skrull and DeepSpeed use <= 32 */
+    {"cp", SV_INT, 1, 64, NULL},
+    /* one global batch of at most 10^6 samples per DP rank */
+    {"batch", SV_INT, 1, 1000000, NULL},
+    /* 10^8 tokens per GPU is 100x what an H200's memory holds of any model */
+    {"bucket", SV_INT, 1, 100000000, NULL},
+    /* 0 = every batch of --trace; 10^5 steps is a long fine-tuning run */
+    {"steps", SV_INT, 0, 100000, NULL},
+    {"seed", SV_INT, 0, 2147483647, NULL},
+    {"zero", SV_INT, 0, 3, NULL},
+    {"max-len", SV_INT, 1, 100000000, NULL},
+    /* a minute of framework time per micro-batch is past any real loader;
+     * unbounded values overflow the engine's clock */
+    {"host-overhead-ms", SV_NUMBER, 0, 60000, NULL},
+    {"cp-impl", SV_WORDS, 0, 0, "allgather, ulysses, ring"},
+    {"ds-pack", SV_WORDS, 0, 0, "on, off"},
+    {"rollback", SV_WORDS, 0, 0, "on, off"},
+    {"granularity", SV_WORDS, 0, 0, "op, layer"},
+};
+
+const scen_value_rule *scen_value_rule_of(const char *opt)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (strcmp(rules[i].opt, opt) == 0) return &rules[i];
+    return NULL;
+}
+
+static int is_word(const char *words, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *w = words; *w;) {
+        size_t k = strcspn(w, ",");
+        if (k == n && strncmp(w, v, n) == 0) return 1;
+        w += k;
+        while (*w == ',' || *w == ' ') w++;
+    }
+    return 0;
+}
+
+int scen_value_bad(const char *opt, const char *v, char *why, size_t n)
+{
+    const scen_value_rule *r = scen_value_rule_of(opt);
+    if (!r) return 0;
+    if (r->kind == SV_WORDS) {
+        if (is_word(r->words, v)) return 0;
+        snprintf(why, n, "valid values are %s", r->words);
+        return 1;
+    }
+    if (r->kind == SV_INT) {
+        long x;
+        if (sft_parse_long(v, (long)r->lo, (long)r->hi, &x) == 0) return 0;
+        snprintf(why, n, "expected an integer in [%.0f, %.0f]", r->lo, r->hi);
+        return 1;
+    }
+    double d;
+    if (sft_parse_double(v, &d) == 0 && d >= r->lo && d <= r->hi) return 0;
+    snprintf(why, n, "expected a number in [%g, %g]", r->lo, r->hi);
+    return 1;
+}

@@ -1,0 +1,178 @@
+/* cost.c — kernel durations from calibration tables and the roofline. */
+#include "models/hw/cost.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cost {
+    hw_gpu gpu;
+    cal *table;   /* may be NULL: roofline only */
+    double scale; /* table device peak / this GPU's peak */
+    char name[64];
+};
+
+sft_status cost_create(const hw_gpu *g, const char *calibration, cost **out, sft_err *e)
+{
+    cost *c = sft_xcalloc(1, sizeof *c);
+    c->gpu = *g;
+    sft_status st = SFT_OK;
+    if (calibration) {
+        st = cal_load(calibration, &c->table, e);
+    } else {
+        for (int i = 0; i < g->ncalibration && !c->table; i++)
+            if (sft_builtin("calibration", g->calibration[i], NULL))
+                st = cal_load(g->calibration[i], &c->table, e);
+        if (!st && !c->table) st = cal_load("h100-fa2-published", &c->table, e);
+    }
+    if (st) {
+        free(c);
+        return st;
+    }
+    c->scale = cal_peak(c->table) / g->peak_flops;
+    snprintf(c->name, sizeof c->name, "%s%s", cal_name(c->table),
+             fabs(c->scale - 1) > 1e-9 ? " (scaled by peak)" : "");
+    *out = c;
+    return SFT_OK;
+}
+
+void cost_destroy(cost *c)
+{
+    if (!c) return;
+    cal_destroy(c->table);
+    free(c);
+}
+
+const char *cost_calibration(const cost *c)
+{
+    return c->name;
+}
+const hw_gpu *cost_gpu(const cost *c)
+{
+    return &c->gpu;
+}
+
+double cost_mem(const cost *c, double bytes)
+{
+    return bytes / (c->gpu.hbm_bw * cal_memory_efficiency(c->table)) + c->gpu.launch_s;
+}
+
+double cost_gemm(const cost *c, double m, double n, double k)
+{
+    double t = cal_gemm_time(c->table, m, n, k) * c->scale;
+    if (t <= 0) {
+        double fl = 2 * m * n * k, bytes = 2 * (m * k + k * n + m * n);
+        double tc = fl / (c->gpu.peak_flops * cal_gemm_efficiency(c->table));
+        double tm = bytes / (c->gpu.hbm_bw * cal_memory_efficiency(c->table));
+        t = tc > tm ? tc : tm;
+    }
+    return t + c->gpu.launch_s;
+}
+
+double cost_attn(const cost *c, const arch *a, int bwd, int causal, const cost_seq *s, int nseq)
+{
+    double t = 0;
+    for (int i = 0; i < nseq; i++) {
+        if (s[i].q <= 0) continue;
+        double fl = cal_attn_flops(bwd, causal, a->head_dim, a->heads, s[i].q, s[i].k);
+        double tput = cal_attn_tput(c->table, bwd, causal, a->head_dim, s[i].q, s[i].k);
+        if (tput > 0) {
+            t += fl / tput * c->scale;
+        } else {
+            /* roofline: Q, K, V, O (and their gradients backward) in bf16 */
+            double kvh = (double)a->kv_heads * a->head_dim;
+            double bytes = 2 * (2 * s[i].q * a->hidden + 2 * s[i].k * kvh) * (bwd ? 2 : 1);
+            double tc = fl / (c->gpu.peak_flops * cal_attn_efficiency(c->table));
+            double tm = bytes / (c->gpu.hbm_bw * cal_memory_efficiency(c->table));
+            t += tc > tm ? tc : tm;
+        }
+    }
+    return t + c->gpu.launch_s;
+}
+
+double cost_op(const cost *c, const arch *a, const arch_op *op, double T, const cost_seq *s,
+               int nseq)
+{
+    double m, n, k;
+    switch (op->kind) {
+    case AOP_GEMM:
+        arch_gemm_dims(op, T, &m, &n, &k);
+        return T > 0 ? cost_gemm(c, m, n, k) : 0;
+    case AOP_MEM:
+        return T > 0 ? cost_mem(c, op->bytes_per_token * T) : 0;
+    case AOP_ATTN:
+        return nseq > 0 ? cost_attn(c, a, strstr(op->name, "bwd") != NULL, 1, s, nseq) : 0;
+    }
+    return 0;
+}
+
+double cost_op_flops(const arch *a, const arch_op *op, double T, const cost_seq *s, int nseq)
+{
+    double m, n, k, fl = 0;
+    switch (op->kind) {
+    case AOP_GEMM:
+        arch_gemm_dims(op, T, &m, &n, &k);
+        return 2 * m * n * k;
+    case AOP_MEM:
+        return 0;
+    case AOP_ATTN:
+        for (int i = 0; i < nseq; i++)
+            fl += cal_attn_flops(strstr(op->name, "bwd") != NULL, 1, a->head_dim, a->heads, s[i].q,
+                                 s[i].k);
+        return fl;
+    }
+    return 0;
+}
+
+cost_seq cost_shard(double len, int n)
+{
+    /* q = len/n queries and keys k such that q(k-q) + q(q+1)/2 = pairs/n */
+    cost_seq s = {len / n, len};
+    if (n > 1) {
+        double pairs = len * (len + 1) / 2 / n;
+        s.k = (pairs - s.q * (s.q + 1) / 2) / s.q + s.q;
+    }
+    return s;
+}
+
+double cost_mb_fixed(const cost *c, const arch *a)
+{
+    int n0, n1, h[4];
+    arch_layer_ops(a, 0, &n0);
+    arch_layer_ops(a, 1, &n1);
+    arch_head_ops(a, 0, 1, &h[0]);
+    arch_head_ops(a, 0, 0, &h[1]);
+    arch_head_ops(a, 1, 1, &h[2]);
+    arch_head_ops(a, 1, 0, &h[3]);
+    return c->gpu.launch_s * (a->layers * (n0 + n1) + h[0] + h[1] + h[2] + h[3]);
+}
+
+double cost_seq_marginal(const cost *c, const arch *a, double len, int shard, double t_ref)
+{
+    cost_seq s = cost_shard(len, shard);
+    double lin = 0, attn = 0;
+    for (int bwd = 0; bwd < 2; bwd++) {
+        int n;
+        const arch_op *ops = arch_layer_ops(a, bwd, &n);
+        for (int i = 0; i < n; i++) {
+            if (ops[i].kind == AOP_ATTN)
+                attn += cost_attn(c, a, bwd, 1, &s, 1) - c->gpu.launch_s;
+            else
+                lin += cost_op(c, a, &ops[i], t_ref, NULL, 0) - c->gpu.launch_s;
+        }
+    }
+    return a->layers * (lin * s.q / t_ref + attn);
+}
+
+double cost_seq_time(const cost *c, const arch *a, double len, int shard)
+{
+    double T = len / shard;
+    cost_seq s = cost_shard(len, shard);
+    double t = 0;
+    for (int bwd = 0; bwd < 2; bwd++) {
+        int n;
+        const arch_op *ops = arch_layer_ops(a, bwd, &n);
+        for (int i = 0; i < n; i++) t += cost_op(c, a, &ops[i], T, &s, 1);
+    }
+    return t * a->layers;
+}

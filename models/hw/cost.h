@@ -1,0 +1,62 @@
+/* cost.h — kernel durations on one GPU: GEMMs, attention over packed
+ * sequences, memory-bound kernels. One source of truth: the program builder
+ * and the schedulers' estimates both call these.
+ *
+ * Durations come from the GPU's calibration table (a measured one preferred,
+ * the published seed after, see hw_gpu.calibration) interpolated (calib.h);
+ * a table taken on another device is scaled by the ratio of peaks; shapes no
+ * table covers use the roofline. Every kernel adds the GPU's launch gap.
+ */
+#ifndef SFT_COST_H
+#define SFT_COST_H
+
+#include "models/llm/arch.h"
+#include "models/hw/calib.h"
+#include "sim/gpu.h"
+
+typedef struct cost cost;
+
+/* One sequence's share of an attention kernel on this GPU: q query tokens
+ * against k key tokens (causal: the queries are the last q of the k keys,
+ * or for a CP shard the load-balanced equivalent). */
+typedef struct cost_seq {
+    double q, k;
+} cost_seq;
+
+/* calibration: a table name or file, or NULL for the GPU's preference list
+ * (first built-in found), falling back to the published H100 seed scaled to
+ * this GPU's peak. Creates *out. */
+sft_status cost_create(const hw_gpu *g, const char *calibration, cost **out, sft_err *e);
+void cost_destroy(cost *c);
+const char *cost_calibration(const cost *c); /* table name in use */
+const hw_gpu *cost_gpu(const cost *c);
+
+double cost_gemm(const cost *c, double m, double n, double k);
+double cost_mem(const cost *c, double bytes);
+/* One attention kernel over nseq packed sequences (forward or backward). */
+double cost_attn(const cost *c, const arch *a, int bwd, int causal, const cost_seq *s, int nseq);
+/* Duration of one arch op for T tokens (attention: over s[0..nseq)). */
+double cost_op(const cost *c, const arch *a, const arch_op *op, double T, const cost_seq *s,
+               int nseq);
+/* The (q, k) equivalent of one rank's share of a causal sequence of len
+ * tokens sharded over n ranks in load-balanced chunks: len/n queries doing
+ * 1/n of the pairs. */
+cost_seq cost_shard(double len, int n);
+/* FLOPs of one arch op (same arguments), for reports and MFU. */
+double cost_op_flops(const arch *a, const arch_op *op, double T, const cost_seq *s, int nseq);
+
+/* Scheduler estimates. Marginal time a sequence adds to a packed
+ * micro-batch on one GPU (forward + backward, all layers, no launch gaps):
+ * its tokens at the per-token cost of a t_ref-token micro-batch's GEMMs and
+ * elementwise kernels, plus its own attention; shard > 1: one rank's share
+ * of a sequence sharded over `shard` ranks. */
+double cost_seq_marginal(const cost *c, const arch *a, double len, int shard, double t_ref);
+/* Fixed time of a micro-batch whatever it holds: every kernel's launch gap. */
+double cost_mb_fixed(const cost *c, const arch *a);
+
+/* Forward + backward time of all layers for one
+ * sequence of len tokens alone on one GPU (shard = 1) or as one rank's share
+ * when sharded over `shard` ranks; compute only. */
+double cost_seq_time(const cost *c, const arch *a, double len, int shard);
+
+#endif

@@ -1,0 +1,661 @@
+/* build.c — plans to programs (see build.h for the step's structure).
+ *
+ * Emission runs a CP group in lockstep (for each micro-batch, layer and op,
+ * every CP rank in turn) so that a CP collective is created once and pushed
+ * to each member. World collectives (gradients, parameters) are created per
+ * step before emission, indexed by round, and every GPU refers to the same
+ * ids. A layer's op durations are the same for every layer of a micro-batch:
+ * they are computed once per (micro-batch, GPU).
+ */
+#include "models/llm/build.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/llm/memory.h"
+#include "sim/coll.h"
+
+#define BUCKET_ELEMS 5e8  /* DeepSpeed's reduce_bucket_size / allgather_bucket_size */
+#define ADAM_BYTES   30.0 /* per parameter: read fp32 p, m, v, grad; write p, m, v, bf16 p */
+#define MAXOPS       32
+
+enum { DIR_FWD, DIR_BWD, DIR_OTHER };
+
+typedef struct gpu_mb {
+    double T;            /* tokens on this GPU */
+    cost_seq *loc, *dst; /* local sequences; this rank's shares of distributed ones */
+    int nloc, ndst;
+    double t_fwd[MAXOPS], f_fwd[MAXOPS], t_bwd[MAXOPS], f_bwd[MAXOPS]; /* per layer op */
+    double t_attn_loc[2], f_attn_loc[2], t_attn_dst[2], f_attn_dst[2];
+    double t_head[2][2][8], f_head[2][2][8]; /* [before][bwd][op] */
+} gpu_mb;
+
+typedef struct step_ids {
+    int rounds, nbuckets;
+    int *rs;                    /* zero 2: rounds x nbuckets reduce-scatters */
+    int *fin;                   /* zero 0/1: nbuckets final reductions */
+    int *ag_fwd, *ag_bwd, *rs3; /* zero 3: rounds x layers */
+    int ag_params;              /* zero 1/2: parameter all-gather, -1 otherwise */
+} step_ids;
+
+struct bld {
+    prog *p;
+    const arch *a;
+    const cost *c;
+    const clu_desc *cl;
+    int dp, cp, world;
+    bld_opts o;
+    arch a_uly; /* heads / CP: the attention one rank computes under Ulysses */
+    int grp_world, *grp_cp;
+    double flops;
+    /* op names */
+    int nm_fwd[MAXOPS], nm_bwd[MAXOPS], nm_head[2][2][8];
+    int nm_host, nm_optim, nm_act, nm_logits, nm_kvbuf, nm_static, nm_attn_dst[2];
+    int nm_layer[3], nm_ev, nm_wait;
+    int nm_cp_fwd, nm_cp_bwd, nm_cp_rs, nm_cp_o, nm_grad, nm_params, nm_ag_layer;
+    /* gradient buckets, closing after a layer's backward (layer order L-1..0) */
+    int *bucket_after; /* per layer: bucket id or -1 */
+    double *bucket_bytes;
+    int nbuckets;
+    int *ready_ev; /* per GPU: event the next step's forward waits for, or -1 */
+    int started;
+    gpu_mb *gm;      /* cp entries, reused */
+    int kv_ev[64];   /* K/V all-gather issued for the next attention: its events */
+    double kv_bytes; /* and its size, 0 when none is pending */
+};
+
+const char *bld_cp_impl_name(int impl)
+{
+    static const char *const n[] = {"allgather", "ulysses", "ring"};
+    return impl >= 0 && impl <= 2 ? n[impl] : "?";
+}
+
+const char *bld_cat_name(int cat)
+{
+    static const char *const n[BLD_NCATS] = {"gemm",      "attention", "elementwise", "host",
+                                             "optimizer", "cp_comm",   "grad_comm",   "sync"};
+    return cat >= 0 && cat < BLD_NCATS ? n[cat] : "?";
+}
+
+bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, int dp, int cp,
+                const bld_opts *o)
+{
+    bld *b = sft_xcalloc(1, sizeof *b);
+    b->p = p;
+    b->a = a;
+    b->c = c;
+    b->cl = cl;
+    b->dp = dp;
+    b->cp = cp;
+    b->world = dp * cp;
+    b->o = *o;
+    b->a_uly = *a;
+    if (a->heads % cp == 0) b->a_uly.heads = a->heads / cp;
+    b->a_uly.kv_heads = a->kv_heads >= cp ? a->kv_heads / cp : 1;
+
+    int *g = sft_xmalloc((size_t)b->world * sizeof *g);
+    for (int i = 0; i < b->world; i++) g[i] = i;
+    b->grp_world = prog_group(p, g, b->world);
+    b->grp_cp = sft_xmalloc((size_t)dp * sizeof *b->grp_cp);
+    for (int d = 0; d < dp; d++) b->grp_cp[d] = prog_group(p, g + d * cp, cp);
+    free(g);
+
+    int n;
+    const arch_op *ops = arch_layer_ops(a, 0, &n);
+    for (int i = 0; i < n; i++) b->nm_fwd[i] = prog_intern(p, ops[i].name);
+    ops = arch_layer_ops(a, 1, &n);
+    for (int i = 0; i < n; i++) b->nm_bwd[i] = prog_intern(p, ops[i].name);
+    for (int before = 0; before < 2; before++)
+        for (int bwd = 0; bwd < 2; bwd++) {
+            ops = arch_head_ops(a, bwd, before, &n);
+            for (int i = 0; i < n; i++) b->nm_head[before][bwd][i] = prog_intern(p, ops[i].name);
+        }
+    b->nm_host = prog_intern(p, "host_overhead");
+    b->nm_optim = prog_intern(p, "optimizer_adam");
+    b->nm_act = prog_intern(p, "activations");
+    b->nm_logits = prog_intern(p, "logits");
+    b->nm_kvbuf = prog_intern(p, "cp_buffers");
+    b->nm_static = prog_intern(p, "static_memory");
+    b->nm_attn_dst[0] = prog_intern(p, "attention_dist");
+    b->nm_attn_dst[1] = prog_intern(p, "attention_dist_bwd");
+    b->nm_layer[DIR_FWD] = prog_intern(p, "layer_fwd");
+    b->nm_layer[DIR_BWD] = prog_intern(p, "layer_bwd");
+    b->nm_layer[DIR_OTHER] = prog_intern(p, "step_other");
+    b->nm_ev = prog_intern(p, "record");
+    b->nm_wait = prog_intern(p, "wait");
+    b->nm_grad = prog_intern(p, "grad_reduce");
+    b->nm_params = prog_intern(p, "param_allgather");
+    b->nm_ag_layer = prog_intern(p, "zero3_param_allgather");
+    switch (o->cp_impl) {
+    case BLD_ULYSSES:
+        b->nm_cp_fwd = prog_intern(p, "cp_a2a_qkv");
+        b->nm_cp_o = prog_intern(p, "cp_a2a_o");
+        b->nm_cp_bwd = prog_intern(p, "cp_a2a_dqkv");
+        b->nm_cp_rs = prog_intern(p, "cp_a2a_do");
+        break;
+    case BLD_RING:
+        b->nm_cp_fwd = prog_intern(p, "cp_ring_kv");
+        b->nm_cp_bwd = prog_intern(p, "cp_ring_kv_dkv");
+        b->nm_cp_o = b->nm_cp_rs = b->nm_cp_bwd;
+        break;
+    default:
+        b->nm_cp_fwd = prog_intern(p, "cp_allgather_kv");
+        b->nm_cp_bwd = prog_intern(p, "cp_allgather_kv_bwd");
+        b->nm_cp_rs = prog_intern(p, "cp_reducescatter_dkv");
+        b->nm_cp_o = b->nm_cp_rs;
+        break;
+    }
+
+    /* gradient buckets in backward order */
+    b->bucket_after = sft_xmalloc((size_t)a->layers * sizeof *b->bucket_after);
+    b->bucket_bytes = sft_xcalloc((size_t)a->layers + 1, sizeof *b->bucket_bytes);
+    double acc = 0, lp = arch_layer_params(a);
+    for (int l = a->layers - 1; l >= 0; l--) {
+        acc += lp;
+        b->bucket_after[l] = -1;
+        if (acc >= BUCKET_ELEMS && l > 0) {
+            b->bucket_bytes[b->nbuckets] = 2 * acc;
+            b->bucket_after[l] = b->nbuckets++;
+            acc = 0;
+        }
+    }
+    b->bucket_bytes[b->nbuckets++] = 2 * (acc + arch_embed_params(a) + a->hidden);
+    b->ready_ev = sft_xmalloc((size_t)b->world * sizeof *b->ready_ev);
+    for (int i = 0; i < b->world; i++) b->ready_ev[i] = -1;
+    b->gm = sft_xcalloc((size_t)cp, sizeof *b->gm);
+    return b;
+}
+
+void bld_destroy(bld *b)
+{
+    if (!b) return;
+    for (int c = 0; c < b->cp; c++) {
+        free(b->gm[c].loc);
+        free(b->gm[c].dst);
+    }
+    free(b->gm);
+    free(b->grp_cp);
+    free(b->bucket_after);
+    free(b->bucket_bytes);
+    free(b->ready_ev);
+    free(b);
+}
+
+double bld_model_flops(const bld *b)
+{
+    return b->flops;
+}
+
+/* ---- emission primitives ------------------------------------------------ */
+
+typedef struct ctx {
+    int step, mb, layer;
+} ctx;
+
+static prog_op *push(bld *b, int g, int s, prog_kind k, int name, int cat, const ctx *x)
+{
+    prog_op *o = prog_push(b->p, g, s, k, name);
+    o->cat = (uint8_t)cat;
+    o->step = x->step;
+    o->mb = x->mb;
+    o->layer = x->layer;
+    return o;
+}
+
+static void compute(bld *b, int g, int name, int cat, int dir, double t, double fl, const ctx *x)
+{
+    if (t <= 0) return;
+    b->flops += fl;
+    if (b->o.layer_granularity) {
+        prog_op *last = prog_last(b->p, g, PROG_COMPUTE);
+        if (last && last->kind == PK_COMPUTE && last->step == x->step && last->mb == x->mb &&
+            last->layer == x->layer && last->name == (uint16_t)b->nm_layer[dir]) {
+            last->t += t;
+            last->flops += fl;
+            return;
+        }
+        name = b->nm_layer[dir];
+    }
+    prog_op *o = push(b, g, PROG_COMPUTE, PK_COMPUTE, name, cat, x);
+    o->t = t;
+    o->flops = fl;
+}
+
+/* Host-side time the compute stream waits for (framework, data loading). */
+static void delay(bld *b, int g, double t, const ctx *x)
+{
+    if (t <= 0) return;
+    push(b, g, PROG_COMPUTE, PK_DELAY, b->nm_host, BLD_CAT_HOST, x)->t = t;
+}
+
+static int record(bld *b, int g, int s, const ctx *x)
+{
+    int ev = prog_event(b->p);
+    push(b, g, s, PK_RECORD, b->nm_ev, BLD_CAT_SYNC, x)->ref = ev;
+    return ev;
+}
+
+static void wait(bld *b, int g, int s, int ev, const ctx *x)
+{
+    push(b, g, s, PK_WAIT, b->nm_wait, BLD_CAT_SYNC, x)->ref = ev;
+}
+
+/* Makes stream `to` of GPU g wait for everything issued so far on `from`. */
+static void order(bld *b, int g, int from, int to, const ctx *x)
+{
+    wait(b, g, to, record(b, g, from, x), x);
+}
+
+static void coll(bld *b, int g, int s, int id, int name, int cat, const ctx *x)
+{
+    double bytes;
+    prog_coll_get(b->p, id, NULL, NULL, &bytes, NULL);
+    prog_op *o = push(b, g, s, PK_COLL, name, cat, x);
+    o->ref = id;
+    o->bytes = bytes;
+}
+
+static void memop(bld *b, int g, int alloc, int name, double bytes, const ctx *x)
+{
+    if (bytes <= 0) return;
+    push(b, g, PROG_COMPUTE, alloc ? PK_ALLOC : PK_FREE, name, BLD_CAT_SYNC, x)->bytes = bytes;
+}
+
+/* ---- per micro-batch preparation -------------------------------------- */
+
+static void add_seq(cost_seq **v, int *n, double q, double k)
+{
+    *v = sft_xrealloc(*v, (size_t)(*n + 1) * sizeof **v);
+    (*v)[*n].q = q;
+    (*v)[*n].k = k;
+    (*n)++;
+}
+
+static void prepare(bld *b, const plan_mb *mb, int c, gpu_mb *G)
+{
+    const arch *a = b->a;
+    int N = b->cp;
+    G->nloc = G->ndst = 0;
+    G->T = 0;
+    for (int i = 0; mb && i < mb->n; i++) {
+        double len = (double)mb->seq[i].len;
+        if (mb->seq[i].cp == PLAN_DIST && N > 1) {
+            G->T += len / N;
+            if (b->o.cp_impl == BLD_ULYSSES)
+                add_seq(&G->dst, &G->ndst, len, len);
+            else {
+                cost_seq s = cost_shard(len, N);
+                add_seq(&G->dst, &G->ndst, s.q, s.k);
+            }
+        } else if (mb->seq[i].cp == c || mb->seq[i].cp == PLAN_DIST) {
+            G->T += len;
+            add_seq(&G->loc, &G->nloc, len, len);
+        }
+    }
+    const arch *ad = b->o.cp_impl == BLD_ULYSSES ? &b->a_uly : a;
+    for (int bwd = 0; bwd < 2; bwd++) {
+        int n;
+        const arch_op *ops = arch_layer_ops(a, bwd, &n);
+        double *t = bwd ? G->t_bwd : G->t_fwd, *f = bwd ? G->f_bwd : G->f_fwd;
+        for (int i = 0; i < n; i++) {
+            if (ops[i].kind == AOP_ATTN) {
+                t[i] = f[i] = 0;
+                G->t_attn_loc[bwd] = cost_op(b->c, a, &ops[i], G->T, G->loc, G->nloc);
+                G->f_attn_loc[bwd] = cost_op_flops(a, &ops[i], G->T, G->loc, G->nloc);
+                G->t_attn_dst[bwd] = cost_op(b->c, ad, &ops[i], G->T, G->dst, G->ndst);
+                G->f_attn_dst[bwd] = cost_op_flops(ad, &ops[i], G->T, G->dst, G->ndst);
+            } else {
+                t[i] = cost_op(b->c, a, &ops[i], G->T, NULL, 0);
+                f[i] = cost_op_flops(a, &ops[i], G->T, NULL, 0);
+            }
+        }
+        for (int before = 0; before < 2; before++) {
+            ops = arch_head_ops(a, bwd, before, &n);
+            for (int i = 0; i < n; i++) {
+                G->t_head[before][bwd][i] = cost_op(b->c, a, &ops[i], G->T, NULL, 0);
+                G->f_head[before][bwd][i] = cost_op_flops(a, &ops[i], G->T, NULL, 0);
+            }
+        }
+    }
+}
+
+static int cat_of(const arch_op *op)
+{
+    return op->kind == AOP_GEMM ? BLD_CAT_GEMM : op->kind == AOP_ATTN ? BLD_CAT_ATTN : BLD_CAT_ELEM;
+}
+
+/* Layer ops of one direction whose position is `where`, for every CP rank. */
+static void layer_ops(bld *b, int d, int bwd, int where, int layer, const ctx *x)
+{
+    int n;
+    const arch_op *ops = arch_layer_ops(b->a, bwd, &n);
+    for (int c = 0; c < b->cp; c++) {
+        const gpu_mb *G = &b->gm[c];
+        int g = d * b->cp + c;
+        for (int i = 0; i < n; i++) {
+            if ((int)ops[i].where != where || ops[i].kind == AOP_ATTN) continue;
+            compute(b, g, bwd ? b->nm_bwd[i] : b->nm_fwd[i], cat_of(&ops[i]), bwd,
+                    bwd ? G->t_bwd[i] : G->t_fwd[i], bwd ? G->f_bwd[i] : G->f_fwd[i], x);
+        }
+    }
+    (void)layer;
+}
+
+static int attn_index(const arch *a, int bwd)
+{
+    int n;
+    const arch_op *ops = arch_layer_ops(a, bwd, &n);
+    for (int i = 0; i < n; i++)
+        if (ops[i].kind == AOP_ATTN) return i;
+    return 0;
+}
+
+static void head_ops(bld *b, int d, int before, int bwd, const ctx *x)
+{
+    int n;
+    const arch_op *ops = arch_head_ops(b->a, bwd, before, &n);
+    for (int c = 0; c < b->cp; c++) {
+        int g = d * b->cp + c;
+        for (int i = 0; i < n; i++)
+            compute(b, g, b->nm_head[before][bwd][i], cat_of(&ops[i]), DIR_OTHER,
+                    b->gm[c].t_head[before][bwd][i], b->gm[c].f_head[before][bwd][i], x);
+    }
+}
+
+/* ---- the distributed attention of one layer, per CP flavour ------------- */
+
+static double dist_tokens(const plan_mb *mb, int N)
+{
+    double t = 0;
+    for (int i = 0; mb && N > 1 && i < mb->n; i++)
+        if (mb->seq[i].cp == PLAN_DIST) t += (double)mb->seq[i].len;
+    return t;
+}
+
+/* K/V all-gather of the distributed sequences (allgather flavour): issued
+ * after the QKV projection forward, and at the start of the layer's backward
+ * so that it overlaps the MLP backward. */
+static void kv_issue(bld *b, int d, const plan_mb *mb, int bwd, const ctx *x)
+{
+    int N = b->cp;
+    double Td = dist_tokens(mb, N);
+    if (b->o.cp_impl != BLD_ALLGATHER || Td <= 0) return;
+    double kv = Td * 2 * ((double)b->a->kv_heads * b->a->head_dim) * 2; /* K and V, bf16 */
+    int ag = prog_coll(b->p, COLL_ALL_GATHER, b->grp_cp[d], kv, 0);
+    for (int c = 0; c < N; c++) {
+        int g = d * N + c;
+        order(b, g, PROG_COMPUTE, PROG_COMM, x);
+        coll(b, g, PROG_COMM, ag, bwd ? b->nm_cp_bwd : b->nm_cp_fwd, BLD_CAT_CP, x);
+        b->kv_ev[c] = record(b, g, PROG_COMM, x);
+        memop(b, g, 1, b->nm_kvbuf, bwd ? 2 * kv : kv, x);
+    }
+    b->kv_bytes = kv;
+}
+
+static void attention(bld *b, int d, const plan_mb *mb, int bwd, const ctx *x)
+{
+    const arch *a = b->a;
+    int N = b->cp, ai = attn_index(a, bwd);
+    double Td = dist_tokens(mb, N), kvh = (double)a->kv_heads * a->head_dim;
+    int name_loc = bwd ? b->nm_bwd[ai] : b->nm_fwd[ai], name_dst = b->nm_attn_dst[bwd];
+    int grp = b->grp_cp[d];
+    if (Td <= 0) {
+        for (int c = 0; c < N; c++)
+            compute(b, d * N + c, name_loc, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_loc[bwd],
+                    b->gm[c].f_attn_loc[bwd], x);
+        return;
+    }
+    if (b->o.cp_impl == BLD_ALLGATHER) {
+        double kv = b->kv_bytes;
+        SFT_CHECK(kv > 0, "attention with distributed sequences but no K/V all-gather issued");
+        b->kv_bytes = 0;
+        if (bwd) {
+            /* distributed part first so that its dK/dV reduce-scatter overlaps
+             * the local sequences' backward */
+            int rs = prog_coll(b->p, COLL_REDUCE_SCATTER, grp, kv, 0);
+            for (int c = 0; c < N; c++) {
+                int g = d * N + c;
+                wait(b, g, PROG_COMPUTE, b->kv_ev[c], x);
+                compute(b, g, name_dst, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_dst[1],
+                        b->gm[c].f_attn_dst[1], x);
+                order(b, g, PROG_COMPUTE, PROG_COMM, x);
+                coll(b, g, PROG_COMM, rs, b->nm_cp_rs, BLD_CAT_CP, x);
+                int ev_rs = record(b, g, PROG_COMM, x);
+                compute(b, g, name_loc, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_loc[1],
+                        b->gm[c].f_attn_loc[1], x);
+                wait(b, g, PROG_COMPUTE, ev_rs, x);
+                memop(b, g, 0, b->nm_kvbuf, 2 * kv, x);
+            }
+        } else {
+            for (int c = 0; c < N; c++) {
+                int g = d * N + c;
+                compute(b, g, name_loc, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_loc[0],
+                        b->gm[c].f_attn_loc[0], x);
+                wait(b, g, PROG_COMPUTE, b->kv_ev[c], x);
+                compute(b, g, name_dst, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_dst[0],
+                        b->gm[c].f_attn_dst[0], x);
+                memop(b, g, 0, b->nm_kvbuf, kv, x);
+            }
+        }
+        return;
+    }
+    if (b->o.cp_impl == BLD_ULYSSES) {
+        /* all-to-all sizes: what one rank sends in all (its tokens' share) */
+        double kvh_u = (double)(a->kv_heads >= N ? a->kv_heads : N) * a->head_dim;
+        double qkv = Td / N * (a->hidden + 2 * kvh_u) * 2, o = Td / N * a->hidden * 2;
+        int pre = prog_coll(b->p, COLL_ALL_TO_ALL, grp, bwd ? o : qkv, 0);
+        int post = prog_coll(b->p, COLL_ALL_TO_ALL, grp, bwd ? qkv : o, 0);
+        for (int c = 0; c < N; c++) {
+            int g = d * N + c;
+            order(b, g, PROG_COMPUTE, PROG_COMM, x);
+            coll(b, g, PROG_COMM, pre, bwd ? b->nm_cp_rs : b->nm_cp_fwd, BLD_CAT_CP, x);
+            int ev = record(b, g, PROG_COMM, x);
+            compute(b, g, name_loc, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_loc[bwd],
+                    b->gm[c].f_attn_loc[bwd], x);
+            wait(b, g, PROG_COMPUTE, ev, x);
+            compute(b, g, name_dst, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_dst[bwd],
+                    b->gm[c].f_attn_dst[bwd], x);
+            order(b, g, PROG_COMPUTE, PROG_COMM, x);
+            coll(b, g, PROG_COMM, post, bwd ? b->nm_cp_bwd : b->nm_cp_o, BLD_CAT_CP, x);
+            order(b, g, PROG_COMM, PROG_COMPUTE, x);
+        }
+        return;
+    }
+    /* ring: CP-1 shifts of a K/V chunk (with dK/dV backward), each overlapping
+     * the attention on the chunk already here */
+    double chunk = Td / N * 2 * kvh * 2 * (bwd ? 2 : 1);
+    int shifts[64];
+    for (int i = 0; i < N - 1; i++) shifts[i] = prog_coll(b->p, COLL_RING_SHIFT, grp, chunk, 0);
+    for (int c = 0; c < N; c++) {
+        int g = d * N + c, ev[64];
+        const gpu_mb *G = &b->gm[c];
+        double launch = cost_gpu(b->c)->launch_s;
+        double piece = (G->t_attn_dst[bwd] - launch) / N + launch, fpiece = G->f_attn_dst[bwd] / N;
+        order(b, g, PROG_COMPUTE, PROG_COMM, x);
+        for (int i = 0; i < N - 1; i++) {
+            coll(b, g, PROG_COMM, shifts[i], bwd ? b->nm_cp_bwd : b->nm_cp_fwd, BLD_CAT_CP, x);
+            ev[i] = record(b, g, PROG_COMM, x);
+        }
+        compute(b, g, name_loc, BLD_CAT_ATTN, bwd, G->t_attn_loc[bwd], G->f_attn_loc[bwd], x);
+        compute(b, g, name_dst, BLD_CAT_ATTN, bwd, piece, fpiece, x);
+        for (int i = 0; i < N - 1; i++) {
+            wait(b, g, PROG_COMPUTE, ev[i], x);
+            compute(b, g, name_dst, BLD_CAT_ATTN, bwd, piece, fpiece, x);
+        }
+    }
+}
+
+/* ---- one round (micro-batch) of one DP rank ----------------------------- */
+
+static void grad_bucket(bld *b, int d, int id, const ctx *x)
+{
+    for (int c = 0; c < b->cp; c++) {
+        int g = d * b->cp + c;
+        order(b, g, PROG_COMPUTE, PROG_DP, x);
+        coll(b, g, PROG_DP, id, b->nm_grad, BLD_CAT_GRAD, x);
+    }
+}
+
+static void round_mb(bld *b, int d, const plan_mb *mb, int r, int last, const step_ids *S, int step)
+{
+    const arch *a = b->a;
+    int N = b->cp, L = a->layers;
+    double alpha = arch_act_bytes_per_token_layer(a), logit = arch_logit_bytes_per_token(a);
+    ctx x = {step, r, -1};
+    for (int c = 0; c < N; c++) prepare(b, mb, c, &b->gm[c]);
+    for (int c = 0; c < N; c++) delay(b, d * N + c, b->o.host_overhead_s, &x);
+    head_ops(b, d, 1, 0, &x);
+    for (int l = 0; l < L; l++) {
+        x.layer = l;
+        if (b->o.zero == 3)
+            for (int c = 0; c < N; c++) {
+                int g = d * N + c;
+                coll(b, g, PROG_DP, S->ag_fwd[r * L + l], b->nm_ag_layer, BLD_CAT_GRAD, &x);
+                order(b, g, PROG_DP, PROG_COMPUTE, &x);
+            }
+        for (int c = 0; c < N; c++) memop(b, d * N + c, 1, b->nm_act, alpha * b->gm[c].T, &x);
+        layer_ops(b, d, 0, AW_PRE, l, &x);
+        kv_issue(b, d, mb, 0, &x);
+        attention(b, d, mb, 0, &x);
+        layer_ops(b, d, 0, AW_POST, l, &x);
+    }
+    x.layer = -1;
+    head_ops(b, d, 0, 0, &x);
+    for (int c = 0; c < N; c++) memop(b, d * N + c, 1, b->nm_logits, logit * b->gm[c].T, &x);
+    head_ops(b, d, 0, 1, &x);
+    for (int c = 0; c < N; c++) memop(b, d * N + c, 0, b->nm_logits, logit * b->gm[c].T, &x);
+    for (int l = L - 1; l >= 0; l--) {
+        x.layer = l;
+        if (b->o.zero == 3)
+            for (int c = 0; c < N; c++) {
+                int g = d * N + c;
+                coll(b, g, PROG_DP, S->ag_bwd[r * L + l], b->nm_ag_layer, BLD_CAT_GRAD, &x);
+                order(b, g, PROG_DP, PROG_COMPUTE, &x);
+            }
+        kv_issue(b, d, mb, 1, &x);
+        layer_ops(b, d, 1, AW_POST, l, &x);
+        attention(b, d, mb, 1, &x);
+        layer_ops(b, d, 1, AW_PRE, l, &x);
+        for (int c = 0; c < N; c++) memop(b, d * N + c, 0, b->nm_act, alpha * b->gm[c].T, &x);
+        if (b->o.zero == 3)
+            grad_bucket(b, d, S->rs3[r * L + l], &x);
+        else if (b->bucket_after[l] >= 0 && b->o.zero == 2)
+            grad_bucket(b, d, S->rs[r * S->nbuckets + b->bucket_after[l]], &x);
+        else if (b->bucket_after[l] >= 0 && last)
+            grad_bucket(b, d, S->fin[b->bucket_after[l]], &x);
+    }
+    x.layer = -1;
+    head_ops(b, d, 1, 1, &x);
+    int k = S->nbuckets - 1;
+    if (b->o.zero == 2)
+        grad_bucket(b, d, S->rs[r * S->nbuckets + k], &x);
+    else if (b->o.zero < 2 && last)
+        grad_bucket(b, d, S->fin[k], &x);
+}
+
+/* A round this DP rank has no micro-batch for: only the world collectives. */
+static void round_pad(bld *b, int d, int r, const step_ids *S, int step)
+{
+    ctx x = {step, r, -1};
+    for (int c = 0; c < b->cp; c++) {
+        int g = d * b->cp + c;
+        if (b->o.zero == 2)
+            for (int k = 0; k < S->nbuckets; k++)
+                coll(b, g, PROG_DP, S->rs[r * S->nbuckets + k], b->nm_grad, BLD_CAT_GRAD, &x);
+        if (b->o.zero == 3) {
+            int L = b->a->layers;
+            for (int l = 0; l < L; l++)
+                coll(b, g, PROG_DP, S->ag_fwd[r * L + l], b->nm_ag_layer, BLD_CAT_GRAD, &x);
+            for (int l = L - 1; l >= 0; l--) {
+                coll(b, g, PROG_DP, S->ag_bwd[r * L + l], b->nm_ag_layer, BLD_CAT_GRAD, &x);
+                coll(b, g, PROG_DP, S->rs3[r * L + l], b->nm_grad, BLD_CAT_GRAD, &x);
+            }
+        }
+    }
+}
+
+sft_status bld_step(bld *b, const plan *pl, int step, sft_err *e)
+{
+    const arch *a = b->a;
+    if (pl->dp != b->dp || pl->cp != b->cp)
+        return sft_errf(e, SFT_EINTERNAL, "plan for %dx%d built on a %dx%d layout", pl->dp, pl->cp,
+                        b->dp, b->cp);
+    if (b->cp > 64) return sft_errf(e, SFT_EINPUT, "--cp %d: at most 64 is supported", b->cp);
+    int W = b->world, L = a->layers;
+    double P = arch_params(a);
+    step_ids S = {0};
+    S.rounds = plan_max_mbs(pl);
+    S.nbuckets = b->nbuckets;
+    S.ag_params = -1;
+    int z = b->o.zero;
+    if (z == 2) {
+        S.rs = sft_xmalloc((size_t)(S.rounds * S.nbuckets + 1) * sizeof *S.rs);
+        for (int r = 0; r < S.rounds; r++)
+            for (int k = 0; k < S.nbuckets; k++)
+                S.rs[r * S.nbuckets + k] =
+                    prog_coll(b->p, COLL_REDUCE_SCATTER, b->grp_world, b->bucket_bytes[k], 0);
+    } else if (z < 2) {
+        S.fin = sft_xmalloc((size_t)S.nbuckets * sizeof *S.fin);
+        for (int k = 0; k < S.nbuckets; k++)
+            S.fin[k] = prog_coll(b->p, z == 0 ? COLL_ALL_REDUCE : COLL_REDUCE_SCATTER, b->grp_world,
+                                 b->bucket_bytes[k], 0);
+    } else {
+        size_t n = (size_t)(S.rounds * L + 1);
+        S.ag_fwd = sft_xmalloc(n * sizeof(int));
+        S.ag_bwd = sft_xmalloc(n * sizeof(int));
+        S.rs3 = sft_xmalloc(n * sizeof(int));
+        double lb = 2 * arch_layer_params(a);
+        for (int r = 0; r < S.rounds; r++)
+            for (int l = 0; l < L; l++) {
+                S.ag_fwd[r * L + l] = prog_coll(b->p, COLL_ALL_GATHER, b->grp_world, lb, 0);
+                S.ag_bwd[r * L + l] = prog_coll(b->p, COLL_ALL_GATHER, b->grp_world, lb, 0);
+                S.rs3[r * L + l] = prog_coll(b->p, COLL_REDUCE_SCATTER, b->grp_world, lb, 0);
+            }
+    }
+    if (z == 1 || z == 2) S.ag_params = prog_coll(b->p, COLL_ALL_GATHER, b->grp_world, 2 * P, 0);
+
+    ctx x = {step, -1, -1};
+    if (!b->started) {
+        double stat_bytes = mem_static_bytes(a, z, W);
+        for (int g = 0; g < W; g++) memop(b, g, 1, b->nm_static, stat_bytes, &x);
+        b->started = 1;
+    }
+    for (int g = 0; g < W; g++)
+        if (b->ready_ev[g] >= 0) wait(b, g, PROG_COMPUTE, b->ready_ev[g], &x);
+
+    for (int d = 0; d < b->dp; d++) {
+        const plan_rank *R = &pl->rank[d];
+        for (int r = 0; r < S.rounds; r++) {
+            if (r < R->nmb)
+                round_mb(b, d, &R->mb[r], r, r == R->nmb - 1, &S, step);
+            else
+                round_pad(b, d, r, &S, step);
+        }
+        if (R->nmb == 0 && z < 2) {
+            /* a rank without samples still joins the final reductions */
+            for (int c = 0; c < b->cp; c++)
+                for (int k = 0; k < S.nbuckets; k++)
+                    coll(b, d * b->cp + c, PROG_DP, S.fin[k], b->nm_grad, BLD_CAT_GRAD, &x);
+        }
+    }
+    /* optimizer on the local partition, then the parameter all-gather */
+    double local = z == 0 ? P : P / W;
+    double t_opt = cost_mem(b->c, ADAM_BYTES * local);
+    for (int g = 0; g < W; g++) {
+        order(b, g, PROG_DP, PROG_COMPUTE, &x);
+        compute(b, g, b->nm_optim, BLD_CAT_OPTIM, DIR_OTHER, t_opt, 0, &x);
+        b->ready_ev[g] = -1;
+        if (S.ag_params >= 0) {
+            order(b, g, PROG_COMPUTE, PROG_DP, &x);
+            coll(b, g, PROG_DP, S.ag_params, b->nm_params, BLD_CAT_GRAD, &x);
+            b->ready_ev[g] = record(b, g, PROG_DP, &x);
+        }
+    }
+    free(S.rs);
+    free(S.fin);
+    free(S.ag_fwd);
+    free(S.ag_bwd);
+    free(S.rs3);
+    return SFT_OK;
+}

@@ -1,0 +1,73 @@
+/* build.h — the program builder: plans become per-GPU programs (DESIGN §1.3).
+ *
+ * GPU (DP rank d, CP rank c) is GPU d*CP + c: a CP group is CP consecutive
+ * GPUs, inside one node whenever CP divides the node. Per micro-batch: host
+ * overhead, forward over all layers, loss, backward. Context-parallel traffic
+ * of the distributed sequences runs on the CP comm stream and overlaps the
+ * attention of the local sequences (DACP's point):
+ *   allgather (default): K/V all-gather before attention, forward and again
+ *     backward, dK/dV reduce-scatter after the backward attention;
+ *   ulysses: all-to-all of Q/K/V before and of O after attention (heads must
+ *     divide by CP); backward the mirror image;
+ *   ring: CP-1 ring shifts of the K/V chunk, each overlapping the attention on
+ *     the chunk before it; backward shifts K/V and dK/dV.
+ * Gradients: every GPU holds a replica (CP shards tokens, not weights), so the
+ * data-parallel world is all DP x CP GPUs. ZeRO-2 reduce-scatters each
+ * micro-batch's gradients over the world in DeepSpeed's 5e8-element buckets
+ * during its backward, on the DP stream; ZeRO-0/1 accumulate and all-reduce /
+ * reduce-scatter once, during the last micro-batch's backward; ZeRO-3 also
+ * all-gathers each layer's parameters before its forward and backward. A DP
+ * rank with fewer micro-batches than the busiest runs the missing rounds'
+ * world collectives without compute (the collectives need every rank). Then
+ * the optimizer (Adam, memory-bound) and, for ZeRO-1/2, the parameter
+ * all-gather; the next step's forward waits for it.
+ * Memory: static bytes at the start; each layer's activations from its
+ * forward to its backward; logits from the loss's forward to its backward;
+ * gathered K/V for the duration of the attention that needs them.
+ */
+#ifndef SFT_BUILD_H
+#define SFT_BUILD_H
+
+#include "models/llm/arch.h"
+#include "models/hw/cost.h"
+#include "models/sched/plan.h"
+#include "sim/cluster.h"
+#include "sim/prog.h"
+
+typedef enum bld_cp_impl { BLD_ALLGATHER, BLD_ULYSSES, BLD_RING } bld_cp_impl;
+
+/* op categories (prog_op.cat), for the reports' breakdown */
+typedef enum bld_cat {
+    BLD_CAT_GEMM,
+    BLD_CAT_ATTN,
+    BLD_CAT_ELEM,
+    BLD_CAT_HOST,
+    BLD_CAT_OPTIM,
+    BLD_CAT_CP,   /* CP traffic */
+    BLD_CAT_GRAD, /* DP / ZeRO traffic */
+    BLD_CAT_SYNC, /* events, memory */
+    BLD_NCATS
+} bld_cat;
+
+typedef struct bld_opts {
+    int cp_impl;            /* bld_cp_impl */
+    int zero;               /* 0..3 */
+    int layer_granularity;  /* merge compute between synchronisation points */
+    double host_overhead_s; /* per micro-batch: framework and data loading */
+} bld_opts;
+
+typedef struct bld bld;
+
+/* Creates a builder appending to p (borrowed, like a, c, cl) for a DP x CP
+ * layout. */
+bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, int dp, int cp,
+                const bld_opts *o);
+void bld_destroy(bld *b);
+/* Appends one training step of plan pl. */
+sft_status bld_step(bld *b, const plan *pl, int step, sft_err *e);
+/* FLOPs of the model work of the steps built so far (for MFU). */
+double bld_model_flops(const bld *b);
+const char *bld_cp_impl_name(int impl);
+const char *bld_cat_name(int cat);
+
+#endif
