@@ -87,11 +87,6 @@ hid_t h5x_root(const h5x_file *f)
 {
     return f->id;
 }
-const char *h5x_path(const h5x_file *f)
-{
-    return f->path;
-}
-
 static void file_free(h5x_file *f)
 {
     H5Eset_auto2(H5E_DEFAULT, f->old_fn, f->old_data);

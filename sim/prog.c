@@ -168,11 +168,6 @@ const int *prog_group_members(const prog *p, int id, int *n)
     return p->gmem + p->goff[id];
 }
 
-int prog_ngroups(const prog *p)
-{
-    return (int)p->ngroups;
-}
-
 int prog_coll(prog *p, int op, int group, double bytes, int root)
 {
     SFT_CHECK(p->ncolls < INT32_MAX,

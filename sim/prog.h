@@ -67,7 +67,6 @@ int prog_nstrings(const prog *p);
 int prog_group(prog *p, const int *gpus, int n);
 /* Members of group id (borrowed) and their count. */
 const int *prog_group_members(const prog *p, int id, int *n);
-int prog_ngroups(const prog *p);
 /* A new collective instance; returns its id (< INT32_MAX, else aborts).
  * root indexes the group. */
 int prog_coll(prog *p, int op, int group, double bytes, int root);

@@ -146,33 +146,3 @@ double cost_mb_fixed(const cost *c, const arch *a)
     arch_head_ops(a, 1, 0, &h[3]);
     return c->gpu.launch_s * (a->layers * (n0 + n1) + h[0] + h[1] + h[2] + h[3]);
 }
-
-double cost_seq_marginal(const cost *c, const arch *a, double len, int shard, double t_ref)
-{
-    cost_seq s = cost_shard(len, shard);
-    double lin = 0, attn = 0;
-    for (int bwd = 0; bwd < 2; bwd++) {
-        int n;
-        const arch_op *ops = arch_layer_ops(a, bwd, &n);
-        for (int i = 0; i < n; i++) {
-            if (ops[i].kind == AOP_ATTN)
-                attn += cost_attn(c, a, bwd, 1, &s, 1) - c->gpu.launch_s;
-            else
-                lin += cost_op(c, a, &ops[i], t_ref, NULL, 0) - c->gpu.launch_s;
-        }
-    }
-    return a->layers * (lin * s.q / t_ref + attn);
-}
-
-double cost_seq_time(const cost *c, const arch *a, double len, int shard)
-{
-    double T = len / shard;
-    cost_seq s = cost_shard(len, shard);
-    double t = 0;
-    for (int bwd = 0; bwd < 2; bwd++) {
-        int n;
-        const arch_op *ops = arch_layer_ops(a, bwd, &n);
-        for (int i = 0; i < n; i++) t += cost_op(c, a, &ops[i], T, &s, 1);
-    }
-    return t * a->layers;
-}

@@ -45,18 +45,8 @@ cost_seq cost_shard(double len, int n);
 /* FLOPs of one arch op (same arguments), for reports and MFU. */
 double cost_op_flops(const arch *a, const arch_op *op, double T, const cost_seq *s, int nseq);
 
-/* Scheduler estimates. Marginal time a sequence adds to a packed
- * micro-batch on one GPU (forward + backward, all layers, no launch gaps):
- * its tokens at the per-token cost of a t_ref-token micro-batch's GEMMs and
- * elementwise kernels, plus its own attention; shard > 1: one rank's share
- * of a sequence sharded over `shard` ranks. */
-double cost_seq_marginal(const cost *c, const arch *a, double len, int shard, double t_ref);
-/* Fixed time of a micro-batch whatever it holds: every kernel's launch gap. */
+/* Scheduler estimate. Fixed time of a micro-batch whatever it holds: every
+ * kernel's launch gap. */
 double cost_mb_fixed(const cost *c, const arch *a);
-
-/* Forward + backward time of all layers for one
- * sequence of len tokens alone on one GPU (shard = 1) or as one rank's share
- * when sharded over `shard` ranks; compute only. */
-double cost_seq_time(const cost *c, const arch *a, double len, int shard);
 
 #endif
