@@ -57,16 +57,7 @@ int cli_compare(int argc, char **argv)
             free(buf);
             return cli_report(&e);
         }
-    if (np == 0) {
-        free(buf);
-        return cli_usage_error("compare", "--policies: give at least one policy");
-    }
-    if (scen_resolve(&o, &s, &e)) {
-        free(buf);
-        return cli_report(&e);
-    }
-    if (o.out && sft_outdir_prepare("--out", o.out, &e)) {
-        scen_release(&s);
+    if (scen_prepare(&o, &s, &e)) { /* cli_parse_list gave at least one policy */
         free(buf);
         return cli_report(&e);
     }

@@ -62,11 +62,7 @@ int cli_run(int argc, char **argv)
     int rc = scen_parse(argc, argv, "run", &o, NULL, NULL, help, &e);
     if (rc < 0) return 0;
     if (rc) return cli_report(&e);
-    if (scen_resolve(&o, &s, &e)) return cli_report(&e);
-    if (o.out && sft_outdir_prepare("--out", o.out, &e)) {
-        scen_release(&s);
-        return cli_report(&e);
-    }
+    if (scen_prepare(&o, &s, &e)) return cli_report(&e);
     scen_result *r = NULL;
     sft_status st = scen_simulate(&s, s.policy, o.out != NULL, &r, &e);
     if (st) {

@@ -29,11 +29,7 @@ int cli_schedule(int argc, char **argv)
     int rc = scen_parse(argc, argv, "schedule", &o, NULL, NULL, help, &e);
     if (rc < 0) return 0;
     if (rc) return cli_report(&e);
-    if (scen_resolve(&o, &s, &e)) return cli_report(&e);
-    if (o.out && sft_outdir_prepare("--out", o.out, &e)) {
-        scen_release(&s);
-        return cli_report(&e);
-    }
+    if (scen_prepare(&o, &s, &e)) return cli_report(&e);
     scen_result *r = NULL;
     if (scen_schedule(&s, s.policy, &r, &e)) {
         scen_release(&s);

@@ -294,6 +294,13 @@ fail:
     return st;
 }
 
+sft_status scen_prepare(const scen_opts *o, scenario *s, sft_err *e)
+{
+    sft_status st = scen_resolve(o, s, e);
+    if (!st && o->out && (st = sft_outdir_prepare("--out", o->out, e))) scen_release(s);
+    return st;
+}
+
 void scen_release(scenario *s)
 {
     cost_destroy(s->c);

@@ -91,6 +91,9 @@ typedef struct scenario {
 } scenario;
 
 sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e);
+/* scen_resolve, then --out made ready (sft_outdir_prepare): all that a
+ * command checks before any work. On failure *s holds nothing. */
+sft_status scen_prepare(const scen_opts *o, scenario *s, sft_err *e);
 void scen_release(scenario *s);
 /* The resolved scenario as JSON (creates the object). */
 cJSON *scen_json(const scenario *s);
