@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include "bench/bench.h"
-#include "models/llm/build.h"
 #include "reports/chrome.h"
 #include "reports/gantt.h"
 #include "reports/timeline.h"
@@ -38,8 +37,9 @@ static int child(void *arg, FILE *out)
         scen_release(&s);
         return 1;
     }
-    rep_src src = {s.policy,  r->prog, r->eng, r->run,       (const plan *const *)r->plans,
-                   r->nplans, s.dp,    s.cp,   bld_cat_name, BLD_NCATS};
+    rep_src src = {
+        s.policy->name, r->prog,  r->eng,   r->run,          (const plan *const *)r->plans,
+        r->nplans,      s.par.dp, s.par.cp, s.fam->cat_name, s.fam->ncats};
     sft_status st = sft_mkdir(OUT_DIR, &e);
     double t0 = sft_wall(), th = 0, tt = 0, tg = 0;
     if (!st) st = rep_timeline_write(OUT_DIR "/timeline.h5", &src, 1, 0, "run", "{}", &e);

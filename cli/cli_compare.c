@@ -16,7 +16,7 @@ typedef struct cmp_ctx {
     const char *policies;
 } cmp_ctx;
 
-static int set_policies(void *ctx, const char *arg, sft_err *e)
+static sft_status set_policies(void *ctx, const char *arg, sft_err *e)
 {
     (void)e;
     ((cmp_ctx *)ctx)->policies = arg;
@@ -51,24 +51,25 @@ int cli_compare(int argc, char **argv)
         free(buf);
         return cli_report(&e);
     }
-    for (int i = 0; i < np; i++)
-        if (!sched_find(pol[i])) {
-            sched_unknown(pol[i], &e);
-            free(buf);
-            return cli_report(&e);
-        }
+    const sched_policy *rp[16];
     if (scen_prepare(&o, &s, &e)) { /* cli_parse_list gave at least one policy */
         free(buf);
         return cli_report(&e);
     }
+    for (int i = 0; i < np; i++)
+        if (scen_policy(&s, pol[i], &rp[i], &e)) {
+            scen_release(&s);
+            free(buf);
+            return cli_report(&e);
+        }
     scen_result *res[16] = {0};
     sft_status st = SFT_OK;
     double base = 0;
     for (int i = 0; i < np && !st; i++) {
         if (o.fmt != SCEN_JSON)
             fprintf(stderr, "sftsim compare: %s (%d/%d)...\n", pol[i], i + 1, np);
-        st = scen_simulate(&s, pol[i], o.out != NULL, &res[i], &e);
-        if (!st && strcmp(pol[i], "deepspeed") == 0) base = res[i]->run->mean_step_s;
+        st = scen_simulate(&s, rp[i], o.out != NULL, &res[i], &e);
+        if (!st && strcmp(pol[i], scen_default.baseline) == 0) base = res[i]->run->mean_step_s;
     }
     cJSON *j = NULL;
     if (!st) {
@@ -111,8 +112,8 @@ int cli_compare(int argc, char **argv)
         } else {
             printf("sftsim compare: %s on %s (%d GPUs = DP %d x CP %d), bucket %ld, batch %ld/DP "
                    "rank, %ld step(s), ds-pack %s, %s\n",
-                   s.a.name, s.cl.name, clu_ngpus(&s.cl), s.dp, s.cp, s.bucket, s.batch,
-                   (long)res[0]->run->nsteps, s.ds_pack ? "on" : "off",
+                   scen_model_name(&s), s.cl.name, clu_ngpus(&s.cl), s.par.dp, s.par.cp, s.bucket,
+                   s.batch, (long)res[0]->run->nsteps, s.ds_pack ? "on" : "off",
                    s.trace     ? s.trace
                    : s.dataset ? s.dataset
                                : "lmsyschat1m");

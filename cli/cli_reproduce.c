@@ -36,7 +36,7 @@ typedef struct rp_ctx {
     int pass;
 } rp_ctx;
 
-static int set_jobs(void *ctx, const char *arg, sft_err *e)
+static sft_status set_jobs(void *ctx, const char *arg, sft_err *e)
 {
     return cli_parse_jobs(arg, &((rp_ctx *)ctx)->jobs, e);
 }

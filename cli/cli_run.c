@@ -3,8 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "models/llm/build.h"
-#include "models/llm/memory.h"
+#include "models/hw/hbm.h"
 #include "cli/cli.h"
 #include "lab/report_out.h"
 #include "lab/scenario.h"
@@ -22,8 +21,8 @@ static void help(void)
 static void text_summary(const scenario *s, const char *policy, const scen_result *r)
 {
     const rep_run *R = r->run;
-    printf("sftsim run: %s on %s (%d GPUs = DP %d x CP %d), %s, %s, policy %s\n", s->a.name,
-           s->cl.name, clu_ngpus(&s->cl), s->dp, s->cp,
+    printf("sftsim run: %s on %s (%d GPUs = DP %d x CP %d), %s, %s, policy %s\n",
+           scen_model_name(s), s->cl.name, clu_ngpus(&s->cl), s->par.dp, s->par.cp,
            s->trace     ? s->trace
            : s->dataset ? s->dataset
                         : "lmsyschat1m",
@@ -31,8 +30,8 @@ static void text_summary(const scenario *s, const char *policy, const scen_resul
     printf("  bucket %ld tokens/GPU%s, batch %ld/DP rank, %d step%s, %ld samples (%ld clipped to "
            "%ld), ZeRO-%d, CP %s, ds-pack %s\n",
            s->bucket, s->bucket_from_memory ? " (memory model)" : "", s->batch, R->nsteps,
-           R->nsteps == 1 ? "" : "s", r->samples, r->clipped, s->max_len, s->bo.zero,
-           bld_cp_impl_name(s->bo.cp_impl), s->ds_pack ? "on" : "off");
+           R->nsteps == 1 ? "" : "s", r->samples, r->clipped, s->max_len, s->par.zero,
+           par_cp_impl_name(s->par.cp_impl), s->ds_pack ? "on" : "off");
     printf("  mean step time %.4f s   MFU %.1f%%   %s\n", R->mean_step_s, 100 * R->mfu,
            R->oom ? "OUT OF MEMORY on some GPU" : "fits in memory");
     for (int k = 0; k < R->nsteps; k++)
@@ -49,7 +48,7 @@ static void text_summary(const scenario *s, const char *policy, const scen_resul
         if (R->gpus[g].peak_mem > pmax) pmax = R->gpus[g].peak_mem;
     }
     printf("  peak memory per GPU: %.1f .. %.1f GB (usable %.1f GB)   mean idle %.4f s/step\n",
-           pmin / 1e9, pmax / 1e9, mem_usable_bytes(&s->cl.gpu) / 1e9, R->mean_idle_s);
+           pmin / 1e9, pmax / 1e9, hw_usable_bytes(&s->cl.gpu) / 1e9, R->mean_idle_s);
     printf("  simulator: %llu SimGrid activities, %.3f s wall (schedule %.3f s, build %.3f s)\n",
            (unsigned long long)R->sim_events, R->wall_s, r->sched_s, r->build_s);
 }
@@ -71,7 +70,7 @@ int cli_run(int argc, char **argv)
     }
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(j, "scenario", scen_json(&s));
-    cJSON_AddStringToObject(j, "policy", s.policy);
+    cJSON_AddStringToObject(j, "policy", s.policy->name);
     cJSON *run = rep_run_json(r->run);
     for (cJSON *it = run->child; it;) {
         cJSON *next = it->next;
@@ -80,12 +79,12 @@ int cli_run(int argc, char **argv)
     }
     cJSON_Delete(run);
     cJSON_AddNumberToObject(j, "clipped_samples", (double)r->clipped);
-    if (o.out) st = rout_run(o.out, &s, s.policy, r, j, &e);
+    if (o.out) st = rout_run(o.out, &s, s.policy->name, r, j, &e);
     if (!st) {
         if (o.fmt == SCEN_JSON)
             cli_print_json(cJSON_Duplicate(j, 1));
         else
-            text_summary(&s, s.policy, r);
+            text_summary(&s, s.policy->name, r);
     }
     int oom = r->run->oom;
     cJSON_Delete(j);

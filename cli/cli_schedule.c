@@ -35,14 +35,10 @@ int cli_schedule(int argc, char **argv)
         scen_release(&s);
         return cli_report(&e);
     }
-    sched_in in = {&s.a,         s.c,        &s.cl,
-                   s.dp,         s.cp,       s.bucket,
-                   s.ds_pack,    s.rollback, s.opt_time_limit_s,
-                   s.bo.cp_impl, s.bo.zero,  s.bo.host_overhead_s};
-    est *es = est_create(&in, s.bo.cp_impl, s.bo.zero, s.bo.host_overhead_s);
+    est *es = scen_estimator(&s);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(j, "scenario", scen_json(&s));
-    cJSON_AddStringToObject(j, "policy", s.policy);
+    cJSON_AddStringToObject(j, "policy", s.policy->name);
     cJSON *steps = cJSON_AddArrayToObject(j, "steps");
     for (int k = 0; k < r->nplans; k++) {
         const plan *p = r->plans[k];
@@ -69,7 +65,7 @@ int cli_schedule(int argc, char **argv)
                 const plan_mb *mb = &R->mb[m];
                 cJSON *jm = cJSON_CreateObject();
                 cJSON_AddNumberToObject(jm, "est_s", est_mb(es, mb));
-                cJSON_AddNumberToObject(jm, "max_tokens_per_gpu", plan_mb_max_tokens(mb, s.cp));
+                cJSON_AddNumberToObject(jm, "max_tokens_per_gpu", plan_mb_max_tokens(mb, s.par.cp));
                 cJSON *seqs = cJSON_AddArrayToObject(jm, "sequences");
                 for (int i = 0; i < mb->n; i++) {
                     cJSON *q = cJSON_CreateObject();
@@ -84,8 +80,8 @@ int cli_schedule(int argc, char **argv)
                 cJSON_AddItemToArray(mbs, jm);
                 if (o.fmt == SCEN_JSON) continue;
                 printf("    mb %d: %.4f s, max %.0f tokens/GPU\n", m, est_mb(es, mb),
-                       plan_mb_max_tokens(mb, s.cp));
-                for (int c = -1; c < s.cp; c++) {
+                       plan_mb_max_tokens(mb, s.par.cp));
+                for (int c = -1; c < s.par.cp; c++) {
                     int any = 0;
                     for (int i = 0; i < mb->n; i++) {
                         if (mb->seq[i].cp != (c < 0 ? PLAN_DIST : c)) continue;
@@ -100,7 +96,7 @@ int cli_schedule(int argc, char **argv)
         }
         cJSON_AddItemToArray(steps, st);
     }
-    sft_status st = o.out ? rout_schedule(o.out, &s, s.policy, r, j, &e) : SFT_OK;
+    sft_status st = o.out ? rout_schedule(o.out, &s, s.policy->name, r, j, &e) : SFT_OK;
     if (o.fmt == SCEN_JSON && !st)
         cli_print_json(j);
     else

@@ -61,19 +61,19 @@ typedef struct sw_ctx {
     const char *out;
 } sw_ctx;
 
-static int set_policies(void *ctx, const char *arg, sft_err *e)
+static sft_status set_policies(void *ctx, const char *arg, sft_err *e)
 {
     (void)e;
     ((sw_ctx *)ctx)->policies = arg;
     return 0;
 }
 
-static int set_jobs(void *ctx, const char *arg, sft_err *e)
+static sft_status set_jobs(void *ctx, const char *arg, sft_err *e)
 {
     return cli_parse_jobs(arg, &((sw_ctx *)ctx)->jobs, e);
 }
 
-static int set_resume(void *ctx, const char *arg, sft_err *e)
+static sft_status set_resume(void *ctx, const char *arg, sft_err *e)
 {
     (void)arg;
     (void)e;
@@ -181,8 +181,8 @@ static sft_status check_names(const sw_ctx *x, const scen_opts *o, sft_err *e)
                 clu_desc cl;
                 st = clu_load(v, &cl, &r);
             } else if (i == SO_MODEL) {
-                arch a;
-                st = arch_load(v, &a, &r);
+                wl_model *m = NULL;
+                if (!(st = wl_load(v, &m, &r))) wl_model_destroy(m);
             } else if (i == SO_DATASET) {
                 trace_dist *d = NULL;
                 if (!(st = trace_dist_load(v, &d, &r))) trace_dist_destroy(d);

@@ -129,7 +129,9 @@ cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *
         cJSON *r = cJSON_CreateObject();
         cJSON_AddStringToObject(r, "policy", policies[i]);
         scen_result *res = NULL;
-        st = scen_simulate(&s, policies[i], pt->out != NULL, &res, &e);
+        const sched_policy *pol = NULL;
+        st = scen_policy(&s, policies[i], &pol, &e);
+        if (!st) st = scen_simulate(&s, pol, pt->out != NULL, &res, &e);
         if (st) {
             cJSON_AddStringToObject(r, "status", st == SFT_EINTERNAL ? "error" : "infeasible");
             cJSON_AddStringToObject(r, "reason", e.msg);
@@ -150,7 +152,7 @@ cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *
         cJSON_AddNumberToObject(r, "peak_mem_bytes_max", mx);
         cJSON_AddNumberToObject(r, "mfu", R->mfu);
         cJSON_AddNumberToObject(r, "bucket", (double)s.bucket);
-        if (strcmp(policies[i], "deepspeed") == 0) base_t = R->mean_step_s;
+        if (strcmp(policies[i], scen_default.baseline) == 0) base_t = R->mean_step_s;
         if (pt->out && i < 16)
             kept[i] = res;
         else

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/llm/build.h"
 #include "reports/chrome.h"
 #include "reports/gantt.h"
 #include "reports/graph.h"
@@ -31,10 +30,10 @@ static rep_src source(const scenario *s, const char *policy, const scen_result *
     x.run = r->run;
     x.plans = (const plan *const *)r->plans;
     x.nplans = r->nplans;
-    x.dp = s->dp;
-    x.cp = s->cp;
-    x.cat_name = bld_cat_name;
-    x.ncats = BLD_NCATS;
+    x.dp = s->par.dp;
+    x.cp = s->par.cp;
+    x.cat_name = s->fam->cat_name;
+    x.ncats = s->fam->ncats;
     return x;
 }
 
@@ -109,8 +108,8 @@ sft_status rout_schedule(const char *dir, const scenario *s, const char *policy,
     src.policy = policy;
     src.plans = (const plan *const *)r->plans;
     src.nplans = r->nplans;
-    src.dp = s->dp;
-    src.cp = s->cp;
+    src.dp = s->par.dp;
+    src.cp = s->par.cp;
     sft_status st = sft_mkdir(dir, e);
     if (st) return st;
     char path[4096], path2[4096];

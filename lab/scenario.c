@@ -7,11 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/llm/memory.h"
-#include "models/sched/sched.h"
 #include "lab/scen_values.h"
-#include "sim/engine.h"
+#include "models/hw/hbm.h"
+#include "models/sched/sched.h"
 #include "traces/trace.h"
+
+const scen_defaults scen_default = {
+    .cluster = "h100x32", /* 4 nodes x 8 H100 */
+    .model = "qwen2.5-7b",
+    .policy = "deepspeed",
+    .cp_impl = "allgather",
+    .granularity = "op",
+    .batch = 64,
+    .steps = 4,
+    .zero = 2,
+    .seed = 0,
+    .node_cp = 8,
+    .bucket_of_model = 13312, /* DESIGN §4: the paper's BucketSize for Qwen2.5-7B, 13K */
+    .host_overhead_ms = 2.0,
+    .opt_time_limit_s = 10.0,
+    .baseline = "deepspeed",
+};
 
 static const char *const opt_names[SO_NOPTS] = {"cluster",
                                                 "gpus",
@@ -48,32 +64,35 @@ int scen_opt_find(const char *name)
 
 void scen_help(void)
 {
+    const scen_defaults *d = &scen_default;
     printf("scenario options (defaults: the Skrull paper's setting):\n"
-           "  --cluster NAME|FILE   cluster preset or JSON (h100x32: 4 nodes x 8 H100)\n"
+           "  --cluster NAME|FILE   cluster preset or JSON (%s: 4 nodes x 8 H100)\n"
            "  --gpus N              scale the cluster to N GPUs in whole nodes\n"
-           "  --model NAME|FILE     architecture (qwen2.5-7b; sftsim list models)\n"
-           "  --dataset NAME|FILE   length distribution to sample (lmsyschat1m)\n"
+           "  --model NAME|FILE     architecture (%s; sftsim list models)\n"
+           "  --dataset NAME|FILE   length distribution to sample (%s)\n"
            "  --trace FILE          replay a trace instead (JSONL, or lengths / records)\n"
-           "  --policy NAME         scheduling policy (deepspeed; sftsim list policies)\n"
-           "  --dp N, --cp N        data- and context-parallel degrees, dp x cp = GPUs (4 x 8)\n"
-           "  --batch K             sequences per DP rank per step (64)\n"
-           "  --bucket T            tokens per GPU a micro-batch may hold (default: 13312 for\n"
+           "  --policy NAME         scheduling policy (%s; sftsim list policies)\n"
+           "  --dp N, --cp N        data- and context-parallel degrees, dp x cp = GPUs (4 x %ld)\n"
+           "  --batch K             sequences per DP rank per step (%ld)\n"
+           "  --bucket T            tokens per GPU a micro-batch may hold (default: %ld for\n"
            "                        the default model, as in the paper; else the memory model's)\n"
-           "  --steps N             steps to simulate (4; with --trace: all its batches)\n"
-           "  --seed S              trace generator seed (0)\n"
-           "  --cp-impl I           allgather (K/V all-gather, default), ulysses, ring\n"
-           "  --zero Z              ZeRO stage 0..3 (2)\n"
+           "  --steps N             steps to simulate (%ld; with --trace: all its batches)\n"
+           "  --seed S              trace generator seed (%ld)\n"
+           "  --cp-impl I           %s (K/V all-gather, default), ulysses, ring\n"
+           "  --zero Z              ZeRO stage 0..3 (%ld)\n"
            "  --ds-pack on|off      deepspeed baseline: pack micro-batches in trace order up to\n"
            "                        bucket x CP tokens (on), or one sequence per micro-batch\n"
            "                        (off, micro-batch size 1 as many long-context recipes run)\n"
            "  --granularity G       op (every kernel in the timeline) or layer (merged, faster)\n"
            "  --max-len T           clip longer samples to T tokens (bucket x CP); counted\n"
            "  --calibration FILE    kernel calibration table (the GPU's measured, else seed)\n"
-           "  --host-overhead-ms X  framework and data-loading time per micro-batch (2.0)\n"
+           "  --host-overhead-ms X  framework and data-loading time per micro-batch (%.1f)\n"
            "  --rollback on|off     DACP roll-back on memory violation (on)\n"
            "  --strict              an OOM is an error (exit 3) instead of a reported result\n"
            "  --out DIR             write the reports there\n"
-           "  --format F            text (default) or json\n");
+           "  --format F            text (default) or json\n",
+           d->cluster, d->model, TRACE_DEFAULT_DATASET, d->policy, d->node_cp, d->batch,
+           d->bucket_of_model, d->steps, d->seed, d->cp_impl, d->zero, d->host_overhead_ms);
 }
 
 sft_status scen_parse_format(const char *v, int allow_csv, scen_format *out, sft_err *e)
@@ -94,47 +113,46 @@ int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_
                void *ctx, void (*help)(void), sft_err *e)
 {
     enum { X_OUT = SO_NOPTS, X_FORMAT, X_STRICT, X_HELP, X_EXTRA };
-    struct option opts[SO_NOPTS + 4 + 16 + 1];
+    int nextra = 0;
+    while (extra && extra[nextra].name) nextra++;
+    struct option *opts = sft_xmalloc((size_t)(SO_NOPTS + 4 + nextra + 1) * sizeof *opts);
     int k = 0;
     for (int i = 0; i < SO_NOPTS; i++) opts[k++] = (struct option){opt_names[i], 1, 0, i};
     opts[k++] = (struct option){"out", 1, 0, X_OUT};
     opts[k++] = (struct option){"format", 1, 0, X_FORMAT};
     opts[k++] = (struct option){"strict", 0, 0, X_STRICT};
     opts[k++] = (struct option){"help", 0, 0, X_HELP};
-    int nextra = 0;
-    for (; extra && extra[nextra].name && nextra < 16; nextra++)
-        opts[k++] = (struct option){extra[nextra].name, extra[nextra].has_arg, 0, X_EXTRA + nextra};
+    for (int i = 0; i < nextra; i++)
+        opts[k++] = (struct option){extra[i].name, extra[i].has_arg, 0, X_EXTRA + i};
     opts[k] = (struct option){0, 0, 0, 0};
     memset(o, 0, sizeof *o);
     optind = 0; /* 0, not 1: glibc then also forgets the previous argv */
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    int ch, rc = SFT_OK;
+    while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch >= 0 && ch < SO_NOPTS) {
             o->v[ch] = optarg;
         } else if (ch == X_OUT) {
             o->out = optarg;
         } else if (ch == X_FORMAT) {
-            sft_status st = scen_parse_format(optarg, 0, &o->fmt, e);
-            if (st) return st;
+            rc = scen_parse_format(optarg, 0, &o->fmt, e);
         } else if (ch == X_STRICT) {
             o->strict = 1;
         } else if (ch == X_HELP) {
             help();
-            return -1;
+            rc = -1;
         } else if (ch >= X_EXTRA && ch < X_EXTRA + nextra) {
-            int st = extra[ch - X_EXTRA].fn(ctx, optarg, e);
-            if (st) return st;
+            rc = extra[ch - X_EXTRA].fn(ctx, optarg, e);
         } else {
-            return sft_errf(e, SFT_EINPUT,
-                            "unknown or incomplete option '%s' (see sftsim %s --help)",
-                            argv[optind - 1], cmd);
+            rc = sft_errf(e, SFT_EINPUT, "unknown or incomplete option '%s' (see sftsim %s --help)",
+                          argv[optind - 1], cmd);
         }
     }
-    if (optind < argc)
-        return sft_errf(e, SFT_EINPUT, "unexpected argument '%s' (see sftsim %s --help)",
-                        argv[optind], cmd);
-    return SFT_OK;
+    free(opts);
+    if (!rc && optind < argc)
+        rc = sft_errf(e, SFT_EINPUT, "unexpected argument '%s' (see sftsim %s --help)",
+                      argv[optind], cmd);
+    return rc;
 }
 
 static sft_status num(const scen_opts *o, int i, long lo, long hi, long dflt, long *out, sft_err *e)
@@ -166,12 +184,13 @@ static sft_status tnum(const scen_opts *o, int i, long dflt, long *out, sft_err 
     return num(o, i, (long)r->lo, (long)r->hi, dflt, out, e);
 }
 
-sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
+/* --cluster, --gpus, --dp and --cp: the cluster and the layout's degrees. */
+static sft_status resolve_layout(const scen_opts *o, scenario *s, sft_err *e)
 {
     sft_status st;
     long v;
-    memset(s, 0, sizeof *s);
-    if ((st = clu_load(o->v[SO_CLUSTER] ? o->v[SO_CLUSTER] : "h100x32", &s->cl, e))) return st;
+    if ((st = clu_load(o->v[SO_CLUSTER] ? o->v[SO_CLUSTER] : scen_default.cluster, &s->cl, e)))
+        return st;
     if (o->v[SO_GPUS]) {
         if ((st = tnum(o, SO_GPUS, 0, &v, e))) return st;
         if ((st = clu_scale(&s->cl, v, e))) return st;
@@ -182,7 +201,7 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
         return st;
     /* a degree not given follows from the other: cp defaults to a node's 8 */
     if (!dp && !cp) {
-        cp = N < 8 ? N : 8;
+        cp = N < scen_default.node_cp ? N : scen_default.node_cp;
         if (N % cp)
             return sft_errf(e, SFT_EINPUT,
                             "cluster %s has %ld GPUs, not a multiple of the default --cp %ld: "
@@ -210,88 +229,99 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
                         "--dp %ld x --cp %ld = %ld GPUs, but cluster %s has %ld: choose degrees "
                         "whose product is the GPU count (or set --gpus)",
                         dp, cp, dp * cp, s->cl.name, N);
-    s->dp = (int)dp;
-    s->cp = (int)cp;
-    if ((st = arch_load(o->v[SO_MODEL] ? o->v[SO_MODEL] : "qwen2.5-7b", &s->a, e))) return st;
-    if ((st = cost_create(&s->cl.gpu, o->v[SO_CALIBRATION], &s->c, e))) return st;
-    if ((st = tnum(o, SO_BATCH, 64, &s->batch, e)) || (st = checked(o, SO_STEPS, e)) ||
+    s->par.dp = (int)dp;
+    s->par.cp = (int)cp;
+    return SFT_OK;
+}
+
+/* --batch, --steps, --zero and --seed. */
+static sft_status resolve_counts(const scen_opts *o, scenario *s, sft_err *e)
+{
+    sft_status st;
+    long v, sd;
+    const scen_defaults *d = &scen_default;
+    if ((st = tnum(o, SO_BATCH, d->batch, &s->batch, e)) || (st = checked(o, SO_STEPS, e)) ||
         /* 0 (all of its batches) only with a trace */
         (st = num(o, SO_STEPS, o->v[SO_TRACE] ? 0 : 1, (long)scen_value_rule_of("steps")->hi,
-                  o->v[SO_TRACE] ? 0 : 4, &s->steps, e)) ||
-        (st = tnum(o, SO_ZERO, 2, &v, e)))
-        goto fail;
-    s->bo.zero = (int)v;
-    if (s->batch * s->dp > 1000000) {
-        st = sft_errf(e, SFT_EINPUT, "--batch %ld x --dp %d: at most 1000000 samples per step",
-                      s->batch, s->dp);
-        goto fail;
-    }
-    long sd;
-    if ((st = tnum(o, SO_SEED, 0, &sd, e))) goto fail;
+                  o->v[SO_TRACE] ? 0 : d->steps, &s->steps, e)) ||
+        (st = tnum(o, SO_ZERO, d->zero, &v, e)))
+        return st;
+    s->par.zero = (int)v;
+    if (s->batch * s->par.dp > 1000000)
+        return sft_errf(e, SFT_EINPUT, "--batch %ld x --dp %d: at most 1000000 samples per step",
+                        s->batch, s->par.dp);
+    if ((st = tnum(o, SO_SEED, d->seed, &sd, e))) return st;
     s->seed = (unsigned long long)sd;
-    s->bucket_memory = mem_bucket_tokens(&s->a, &s->cl.gpu, s->bo.zero, (int)N);
+    return SFT_OK;
+}
+
+/* --bucket and --max-len: the static memory must fit before a token does. */
+static sft_status resolve_memory(const scen_opts *o, scenario *s, sft_err *e)
+{
+    sft_status st;
+    const hw_gpu *g = &s->cl.gpu;
+    s->bucket_memory = s->fam->bucket_tokens(s->model, g, &s->par);
     /* whatever the bucket: parameters, gradients and optimizer states must
      * fit before a single token does (exit 3, README) */
-    if ((st = mem_check_static(&s->a, &s->cl.gpu, s->bo.zero, (int)N, e))) goto fail;
+    if ((st = s->fam->check_static(s->model, g, &s->par, e))) return st;
     if (o->v[SO_BUCKET]) {
-        if ((st = tnum(o, SO_BUCKET, 0, &s->bucket, e))) goto fail;
+        if ((st = tnum(o, SO_BUCKET, 0, &s->bucket, e))) return st;
     } else if (!o->v[SO_MODEL]) {
-        s->bucket = 13312; /* DESIGN §4: the paper's BucketSize for Qwen2.5-7B, 13K */
+        s->bucket = scen_default.bucket_of_model;
     } else {
         s->bucket = s->bucket_memory;
         s->bucket_from_memory = 1;
-        if (s->bucket <= 0) {
-            /* the static part fits (checked above), one token's activations do not */
-            st = sft_errf(e, SFT_EINFEASIBLE,
-                          "model %s: its static memory with ZeRO-%d over %ld GPUs (%.1f GB) "
-                          "leaves no room for one token's activations in the %.1f GB usable on "
-                          "a %s; raise --zero or --gpus",
-                          s->a.name, s->bo.zero, N,
-                          mem_static_bytes(&s->a, s->bo.zero, (int)N) / 1e9,
-                          mem_usable_bytes(&s->cl.gpu) / 1e9, s->cl.gpu.name);
-            goto fail;
-        }
+        if ((st = s->fam->check_bucket(s->model, g, &s->par, s->bucket, e))) return st;
     }
-    if ((st = tnum(o, SO_MAX_LEN, s->bucket * s->cp, &s->max_len, e))) goto fail;
+    return tnum(o, SO_MAX_LEN, s->bucket * s->par.cp, &s->max_len, e);
+}
+
+/* The keyword and real-valued options, then the policy and the data. */
+static sft_status resolve_options(const scen_opts *o, scenario *s, sft_err *e)
+{
+    sft_status st;
+    const scen_defaults *d = &scen_default;
     if ((st = checked(o, SO_CP_IMPL, e)) || (st = checked(o, SO_GRANULARITY, e)) ||
         (st = checked(o, SO_DS_PACK, e)) || (st = checked(o, SO_ROLLBACK, e)) ||
         (st = checked(o, SO_HOST_OVERHEAD, e)))
-        goto fail;
-    const char *impl = o->v[SO_CP_IMPL] ? o->v[SO_CP_IMPL] : "allgather";
-    s->bo.cp_impl = strcmp(impl, "ulysses") == 0 ? BLD_ULYSSES
-                    : strcmp(impl, "ring") == 0  ? BLD_RING
-                                                 : BLD_ALLGATHER;
-    if (s->bo.cp_impl == BLD_ULYSSES && s->a.heads % s->cp != 0) {
-        st = sft_errf(e, SFT_EINPUT,
-                      "--cp-impl ulysses: %s has %d attention heads, not divisible by --cp %d "
-                      "(use allgather or ring, or a CP degree dividing %d)",
-                      s->a.name, s->a.heads, s->cp, s->a.heads);
-        goto fail;
-    }
-    s->bo.layer_granularity = o->v[SO_GRANULARITY] && strcmp(o->v[SO_GRANULARITY], "layer") == 0;
+        return st;
+    const char *impl = o->v[SO_CP_IMPL] ? o->v[SO_CP_IMPL] : d->cp_impl;
+    s->par.cp_impl = strcmp(impl, "ulysses") == 0 ? PAR_ULYSSES
+                     : strcmp(impl, "ring") == 0  ? PAR_RING
+                                                  : PAR_ALLGATHER;
+    if ((st = s->fam->check_parallel(s->model, &s->par, e))) return st;
+    const char *gran = o->v[SO_GRANULARITY] ? o->v[SO_GRANULARITY] : d->granularity;
+    s->layer_granularity = strcmp(gran, "layer") == 0;
     s->ds_pack = !o->v[SO_DS_PACK] || strcmp(o->v[SO_DS_PACK], "on") == 0;
     s->rollback = !o->v[SO_ROLLBACK] || strcmp(o->v[SO_ROLLBACK], "on") == 0;
-    double ho = 2.0; /* checked above */
+    double ho = d->host_overhead_ms; /* checked above */
     if (o->v[SO_HOST_OVERHEAD]) sft_parse_double(o->v[SO_HOST_OVERHEAD], &ho);
-    s->bo.host_overhead_s = ho * 1e-3;
-    s->opt_time_limit_s = 10.0;
-    const char *pol = o->v[SO_POLICY] ? o->v[SO_POLICY] : "deepspeed";
-    if (!sched_find(pol)) {
-        st = sched_unknown(pol, e);
-        goto fail;
-    }
-    snprintf(s->policy, sizeof s->policy, "%s", pol);
-    if (o->v[SO_DATASET] && o->v[SO_TRACE]) {
-        st = sft_errf(e, SFT_EINPUT, "--dataset and --trace: give one or the other");
-        goto fail;
-    }
+    s->par.host_overhead_s = ho * 1e-3;
+    s->opt_time_limit_s = d->opt_time_limit_s;
+    if ((st = scen_policy(s, o->v[SO_POLICY] ? o->v[SO_POLICY] : d->policy, &s->policy, e)))
+        return st;
+    if (o->v[SO_DATASET] && o->v[SO_TRACE])
+        return sft_errf(e, SFT_EINPUT, "--dataset and --trace: give one or the other");
     s->dataset = o->v[SO_DATASET];
     s->trace = o->v[SO_TRACE];
     return SFT_OK;
-fail:
-    cost_destroy(s->c);
-    s->c = NULL;
-    return st;
+}
+
+sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e)
+{
+    sft_status st;
+    memset(s, 0, sizeof *s);
+    if ((st = resolve_layout(o, s, e))) return st;
+    if ((st = wl_load(o->v[SO_MODEL] ? o->v[SO_MODEL] : scen_default.model, &s->model, e)))
+        return st;
+    s->fam = s->model->fam;
+    if ((st = cost_create(&s->cl.gpu, o->v[SO_CALIBRATION], &s->c, e)) ||
+        (st = resolve_counts(o, s, e)) || (st = resolve_memory(o, s, e)) ||
+        (st = resolve_options(o, s, e))) {
+        scen_release(s);
+        return st;
+    }
+    return SFT_OK;
 }
 
 sft_status scen_prepare(const scen_opts *o, scenario *s, sft_err *e)
@@ -304,7 +334,24 @@ sft_status scen_prepare(const scen_opts *o, scenario *s, sft_err *e)
 void scen_release(scenario *s)
 {
     cost_destroy(s->c);
+    wl_model_destroy(s->model);
     s->c = NULL;
+    s->model = NULL;
+}
+
+est *scen_estimator(const scenario *s)
+{
+    return s->fam->estimator(s->model, s->c, &s->cl, &s->par, s->bucket);
+}
+
+const char *scen_model_name(const scenario *s)
+{
+    return s->fam->model_name(s->model);
+}
+
+sft_status scen_policy(const scenario *s, const char *name, const sched_policy **out, sft_err *e)
+{
+    return wl_policy(s->fam, name, out, e);
 }
 
 cJSON *scen_json(const scenario *s)
@@ -312,26 +359,26 @@ cJSON *scen_json(const scenario *s)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(j, "cluster", clu_to_json(&s->cl));
     cJSON_AddNumberToObject(j, "gpus", clu_ngpus(&s->cl));
-    cJSON_AddStringToObject(j, "model", s->a.name);
+    cJSON_AddStringToObject(j, "model", scen_model_name(s));
     cJSON_AddStringToObject(j, "dataset",
                             s->trace     ? ""
                             : s->dataset ? s->dataset
                                          : TRACE_DEFAULT_DATASET);
     if (s->trace) cJSON_AddStringToObject(j, "trace", s->trace);
-    cJSON_AddNumberToObject(j, "dp", s->dp);
-    cJSON_AddNumberToObject(j, "cp", s->cp);
+    cJSON_AddNumberToObject(j, "dp", s->par.dp);
+    cJSON_AddNumberToObject(j, "cp", s->par.cp);
     cJSON_AddNumberToObject(j, "batch", (double)s->batch);
     cJSON_AddNumberToObject(j, "bucket", (double)s->bucket);
     cJSON_AddNumberToObject(j, "bucket_memory_model", (double)s->bucket_memory);
     cJSON_AddNumberToObject(j, "steps", (double)s->steps);
     cJSON_AddNumberToObject(j, "seed", (double)s->seed);
     cJSON_AddNumberToObject(j, "max_len", (double)s->max_len);
-    cJSON_AddStringToObject(j, "cp_impl", bld_cp_impl_name(s->bo.cp_impl));
-    cJSON_AddNumberToObject(j, "zero", s->bo.zero);
+    cJSON_AddStringToObject(j, "cp_impl", par_cp_impl_name(s->par.cp_impl));
+    cJSON_AddNumberToObject(j, "zero", s->par.zero);
     cJSON_AddBoolToObject(j, "ds_pack", s->ds_pack);
-    cJSON_AddStringToObject(j, "granularity", s->bo.layer_granularity ? "layer" : "op");
+    cJSON_AddStringToObject(j, "granularity", s->layer_granularity ? "layer" : "op");
     cJSON_AddStringToObject(j, "calibration", cost_calibration(s->c));
-    cJSON_AddNumberToObject(j, "host_overhead_ms", s->bo.host_overhead_s * 1e3);
+    cJSON_AddNumberToObject(j, "host_overhead_ms", s->par.host_overhead_s * 1e3);
     cJSON_AddBoolToObject(j, "rollback", s->rollback);
     return j;
 }
@@ -348,17 +395,19 @@ void scen_result_destroy(scen_result *r)
 }
 
 /* Steps of the scenario's trace, scheduled; build != NULL also builds them. */
-static sft_status schedule_steps(const scenario *s, const char *policy, bld *build, scen_result *r,
-                                 int **rounds, sft_err *e)
+static sft_status schedule_steps(const scenario *s, const sched_policy *policy, wl_builder *build,
+                                 scen_result *r, int **rounds, sft_err *e)
 {
     trace_src *src = NULL;
+    int cp = s->par.cp;
     sft_status st =
-        trace_src_open(s->dataset, s->trace, s->steps, s->batch * s->dp, s->seed, &src, e);
+        trace_src_open(s->dataset, s->trace, s->steps, s->batch * s->par.dp, s->seed, &src, e);
     if (st) return st;
-    sched_in in = {&s->a,         s->c,        &s->cl,
-                   s->dp,         s->cp,       s->bucket,
-                   s->ds_pack,    s->rollback, s->opt_time_limit_s,
-                   s->bo.cp_impl, s->bo.zero,  s->bo.host_overhead_s};
+    est *es = scen_estimator(s);
+    sched_in in = sched_input(&s->par, s->bucket, es);
+    in.ds_pack = s->ds_pack;
+    in.rollback = s->rollback;
+    in.time_limit_s = s->opt_time_limit_s;
     trace_sample *buf = NULL;
     size_t cap = 0;
     for (int step = 0;; step++) {
@@ -372,13 +421,13 @@ static sft_status schedule_steps(const scenario *s, const char *policy, bld *bui
                 buf[i].len = s->max_len;
                 r->clipped++;
             }
-            if ((double)buf[i].len > (double)s->bucket * s->cp) {
+            if ((double)buf[i].len > (double)s->bucket * cp) {
                 st = sft_errf(e, SFT_EINFEASIBLE,
                               "step %d: sample %lld has %lld tokens, more than a CP group of %d "
                               "GPUs holds (%ld tokens = bucket %ld x %d); lower --max-len or "
                               "raise --bucket / --cp",
-                              step, (long long)buf[i].id, (long long)buf[i].len, s->cp,
-                              s->bucket * s->cp, s->bucket, s->cp);
+                              step, (long long)buf[i].id, (long long)buf[i].len, cp, s->bucket * cp,
+                              s->bucket, cp);
                 break;
             }
         }
@@ -394,18 +443,20 @@ static sft_status schedule_steps(const scenario *s, const char *policy, bld *bui
         (*rounds)[r->nplans - 1] = plan_max_mbs(pl);
         if (build) {
             t0 = sft_wall();
-            st = bld_step(build, pl, step, e);
+            st = s->fam->build_step(build, pl, step, e);
             r->build_s += sft_wall() - t0;
             if (st) break;
         }
     }
     free(buf);
+    est_destroy(es);
     trace_src_destroy(src);
     if (!st && r->nplans == 0) st = sft_errf(e, SFT_EINPUT, "the trace has no batch to simulate");
     return st;
 }
 
-sft_status scen_schedule(const scenario *s, const char *policy, scen_result **out, sft_err *e)
+sft_status scen_schedule(const scenario *s, const sched_policy *policy, scen_result **out,
+                         sft_err *e)
 {
     scen_result *r = sft_xcalloc(1, sizeof *r);
     int *rounds = NULL;
@@ -419,20 +470,21 @@ sft_status scen_schedule(const scenario *s, const char *policy, scen_result **ou
     return SFT_OK;
 }
 
-sft_status scen_simulate(const scenario *s, const char *policy, int keep_prog, scen_result **out,
-                         sft_err *e)
+sft_status scen_simulate(const scenario *s, const sched_policy *policy, int keep_prog,
+                         scen_result **out, sft_err *e)
 {
     scen_result *r = sft_xcalloc(1, sizeof *r);
     int N = clu_ngpus(&s->cl);
     prog *p = prog_create(N);
-    bld *b = bld_create(p, &s->a, s->c, &s->cl, s->dp, s->cp, &s->bo);
+    wl_builder *b =
+        s->fam->builder_create(p, s->model, s->c, &s->cl, &s->par, s->layer_granularity);
     int *rounds = NULL;
     eng_result *er = NULL;
     sft_status st = schedule_steps(s, policy, b, r, &rounds, e);
-    bld_destroy(b);
+    s->fam->builder_destroy(b);
     if (!st) st = eng_run(&s->cl, p, &er, e);
     if (!st) {
-        rep_inputs in = {s->cl.gpu.peak_flops, mem_usable_bytes(&s->cl.gpu), s->cl.gpu.launch_s,
+        rep_inputs in = {s->cl.gpu.peak_flops, hw_usable_bytes(&s->cl.gpu), s->cl.gpu.launch_s,
                          rounds};
         r->run = rep_run_create(p, er, &in);
     }

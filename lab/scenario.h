@@ -12,12 +12,12 @@
 #include <cjson/cJSON.h>
 #include <getopt.h>
 
-#include "models/llm/arch.h"
-#include "models/llm/build.h"
 #include "models/hw/cost.h"
 #include "models/sched/plan.h"
+#include "models/workload.h"
 #include "reports/summary.h"
 #include "sim/cluster.h"
+#include "sim/engine.h"
 
 /* What a command prints on stdout: a text table, one JSON document, CSV. */
 typedef enum scen_format { SCEN_TEXT, SCEN_JSON, SCEN_CSV } scen_format;
@@ -55,37 +55,51 @@ typedef struct scen_opts {
     int strict;
 } scen_opts;
 
-/* Extra options of one subcommand: handler returns 0 or an sft_status. */
+/* Extra options of one subcommand: handler returns SFT_OK or the error. */
 typedef struct scen_extra {
     const char *name;
     int has_arg;
-    int (*fn)(void *ctx, const char *arg, sft_err *e);
+    sft_status (*fn)(void *ctx, const char *arg, sft_err *e);
 } scen_extra;
 
-/* Parses argv (argv[0] = the subcommand). Positional arguments: at most one,
- * a scenario JSON file is not supported yet, so any positional is an error.
- * help(): prints the subcommand's help. Returns -1 after printing help (exit
- * 0), else an sft_status. */
+/* Parses argv (argv[0] = the subcommand) with the subcommand's extra options
+ * (a table ending in a NULL name; ctx is handed to their handlers). Any
+ * positional argument is an error. help(): prints the subcommand's help.
+ * Returns -1 after printing help (exit 0), else an sft_status. */
 int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_extra *extra,
                void *ctx, void (*help)(void), sft_err *e);
 /* The scenario options' help text (for the subcommands' --help). */
 void scen_help(void);
-/* Option name of an index ("cluster", "gpus", ...). */
+/* Option name of an index ("cluster", "gpus", ...; static storage). */
 const char *scen_opt_name(int i);
+/* The index of an option name, or -1. */
 int scen_opt_find(const char *name);
+
+/* The default scenario (the Skrull paper's setting, DESIGN §4): what every
+ * option not given resolves to. The one copy; help texts print from it. */
+typedef struct scen_defaults {
+    const char *cluster, *model, *policy, *cp_impl, *granularity;
+    long batch, steps, zero, seed;
+    long node_cp;         /* --cp when neither degree is given: a node's GPUs */
+    long bucket_of_model; /* --bucket for the default model: the paper's 13K */
+    double host_overhead_ms, opt_time_limit_s;
+    const char *baseline; /* the policy speedups are measured against */
+} scen_defaults;
+extern const scen_defaults scen_default;
 
 typedef struct scenario {
     clu_desc cl;
-    arch a;
-    cost *c; /* owned */
-    int dp, cp;
+    wl_model *model;      /* owned */
+    const wl_family *fam; /* the model's family */
+    cost *c;              /* owned */
+    par_opts par;         /* DP x CP, CP flavour, ZeRO stage, host overhead */
+    int layer_granularity;
     long batch, bucket, steps, max_len;
     unsigned long long seed;
     const char *dataset, *trace; /* borrowed from scen_opts (NULL = default dataset) */
-    char policy[32];
-    int bucket_from_memory; /* the bucket is the memory model's */
-    long bucket_memory;     /* what the memory model derives */
-    bld_opts bo;
+    const sched_policy *policy;  /* --policy, resolved (static storage) */
+    int bucket_from_memory;      /* the bucket is the memory model's */
+    long bucket_memory;          /* what the memory model derives */
     int ds_pack, rollback;
     double opt_time_limit_s; /* policy optimal's solver limit */
 } scenario;
@@ -94,9 +108,18 @@ sft_status scen_resolve(const scen_opts *o, scenario *s, sft_err *e);
 /* scen_resolve, then --out made ready (sft_outdir_prepare): all that a
  * command checks before any work. On failure *s holds nothing. */
 sft_status scen_prepare(const scen_opts *o, scenario *s, sft_err *e);
+/* Frees what s owns (s itself is the caller's). */
 void scen_release(scenario *s);
 /* The resolved scenario as JSON (creates the object). */
 cJSON *scen_json(const scenario *s);
+/* The schedulers' estimator for the scenario's model and layout: creates it
+ * (destroy with est_destroy; it borrows from s, which must outlive it). */
+est *scen_estimator(const scenario *s);
+/* The model's name (borrowed from s). */
+const char *scen_model_name(const scenario *s);
+/* The policy of the scenario's family called name (static storage), or
+ * EINPUT naming the valid ones. */
+sft_status scen_policy(const scenario *s, const char *name, const sched_policy **out, sft_err *e);
 
 /* One policy run over the scenario's steps. */
 typedef struct scen_result {
@@ -110,12 +133,14 @@ typedef struct scen_result {
     eng_result *eng;         /* owned, kept when keep_prog */
 } scen_result;
 
-/* Runs policy over the scenario. keep_prog keeps the program and event log
- * (for timelines). Creates *out. EINFEASIBLE when a sample cannot fit. */
-sft_status scen_simulate(const scenario *s, const char *policy, int keep_prog, scen_result **out,
-                         sft_err *e);
+/* Runs policy (the scenario's family's, scen_policy) over the scenario.
+ * keep_prog keeps the program and event log (for timelines). Creates *out.
+ * EINFEASIBLE when a sample cannot fit. */
+sft_status scen_simulate(const scenario *s, const sched_policy *policy, int keep_prog,
+                         scen_result **out, sft_err *e);
 void scen_result_destroy(scen_result *r);
 /* Schedules only (no program, no simulation): fills plans. Creates *out. */
-sft_status scen_schedule(const scenario *s, const char *policy, scen_result **out, sft_err *e);
+sft_status scen_schedule(const scenario *s, const sched_policy *policy, scen_result **out,
+                         sft_err *e);
 
 #endif

@@ -16,7 +16,7 @@
  *                   timeline's durations add up to it exactly
  * GPU figures in the JSON are means over the simulated steps. MFU = model
  * FLOPs of the step / (step time x GPUs x peak). OOM: a GPU's peak above its
- * usable memory (mem_usable_bytes).
+ * usable memory (hw_usable_bytes).
  */
 #ifndef SFT_SUMMARY_H
 #define SFT_SUMMARY_H

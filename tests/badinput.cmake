@@ -35,6 +35,9 @@ sft_add_fuzz(NAME fuzz_options
           "${CMAKE_SOURCE_DIR}/sim/coll.c" "${CMAKE_SOURCE_DIR}/sim/gpu.c"
           "${CMAKE_SOURCE_DIR}/models/hw/calib.c" "${CMAKE_SOURCE_DIR}/models/llm/arch.c"
           "${CMAKE_SOURCE_DIR}/models/hw/cost.c" "${CMAKE_SOURCE_DIR}/models/llm/memory.c"
+          "${CMAKE_SOURCE_DIR}/models/hw/hbm.c" "${CMAKE_SOURCE_DIR}/models/llm/family.c"
+          "${CMAKE_SOURCE_DIR}/models/sched/par.c"
+          "${CMAKE_SOURCE_DIR}/models/workload.c" "${CMAKE_BINARY_DIR}/gen/wl_registry.c"
           "${CMAKE_SOURCE_DIR}/models/sched/sched.c" "${SFT_BUILTIN_C}"
   LIBS -lcjson -lm
   DEPENDS "${CMAKE_SOURCE_DIR}/lab/scenario.h" "${CMAKE_SOURCE_DIR}/cli/cli.h"

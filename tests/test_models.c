@@ -14,6 +14,7 @@
 #include "models/llm/arch.h"
 #include "models/hw/cost.h"
 #include "models/llm/memory.h"
+#include "models/llm/opcost.h"
 #include "trange.h"
 
 static arch load(const char *name)
@@ -27,12 +28,12 @@ static arch load(const char *name)
 /* Forward FLOPs of one layer's GEMMs and attention for T tokens of one sequence. */
 static void layer_fwd_flops(const arch *a, double T, double *gemm, double *attn)
 {
-    int n;
-    const arch_op *ops = arch_layer_ops(a, 0, &n);
+    arch_op ops[ARCH_MAX_OPS];
+    int n = arch_layer_ops(a, 0, ops);
     cost_seq s = {T, T};
     *gemm = *attn = 0;
     for (int i = 0; i < n; i++) {
-        double f = cost_op_flops(a, &ops[i], T, &s, 1);
+        double f = llm_op_flops(a, &ops[i], T, &s, 1);
         if (ops[i].kind == AOP_GEMM) *gemm += f;
         if (ops[i].kind == AOP_ATTN) *attn += f;
     }
@@ -57,10 +58,10 @@ static void qwen7b_forward_flops(void **state)
     layer_fwd_flops(&a, 4096, &gemm, &attn);
     assert_true(gemm == 1909112963072.0);
     assert_true(attn == 120288444416.0);
-    int n;
-    const arch_op *head = arch_head_ops(&a, 0, 0, &n);
+    arch_op head[ARCH_MAX_OPS];
+    int n = arch_head_ops(&a, 0, 0, head);
     double lm = 0;
-    for (int i = 0; i < n; i++) lm += cost_op_flops(&a, &head[i], 4096, NULL, 0);
+    for (int i = 0; i < n; i++) lm += llm_op_flops(&a, &head[i], 4096, NULL, 0);
     assert_true(lm == 4464618504192.0);
     assert_true(28 * (gemm + attn) + lm == 61287857913856.0);
 }
@@ -253,10 +254,10 @@ static void least_memory_is_usable(void **state)
 {
     (void)state;
     hw_gpu g = {.mem_bytes = 4 * 1073741824.0};
-    assert_true(fabs(mem_usable_bytes(&g) - (0.9 * 4294967296.0 - 3e9)) < 1);
-    assert_true(mem_usable_bytes(&g) > 0.86e9);
+    assert_true(fabs(hw_usable_bytes(&g) - (0.9 * 4294967296.0 - 3e9)) < 1);
+    assert_true(hw_usable_bytes(&g) > 0.86e9);
     g.mem_bytes = 3 * 1073741824.0;
-    assert_true(mem_usable_bytes(&g) < 0);
+    assert_true(hw_usable_bytes(&g) < 0);
 }
 
 /* Static memory that cannot fit is EINFEASIBLE (exit 3) whatever the

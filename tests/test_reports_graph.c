@@ -23,7 +23,9 @@ static scen_result *schedule(const char *const *argv, const char *policy, scenar
     if (scen_parse(argc, (char **)argv, "run", &o, NULL, NULL, NULL, &e) || scen_resolve(&o, s, &e))
         fail_msg("scenario: %s", e.msg);
     scen_result *r = NULL;
-    if (scen_schedule(s, policy ? policy : s->policy, &r, &e)) fail_msg("schedule: %s", e.msg);
+    const sched_policy *pol = s->policy;
+    if ((policy && scen_policy(s, policy, &pol, &e)) || scen_schedule(s, pol, &r, &e))
+        fail_msg("schedule: %s", e.msg);
     return r;
 }
 

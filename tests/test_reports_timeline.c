@@ -43,7 +43,9 @@ static uint64_t expected_ops(const char *const *argv, const char *policy)
         scen_resolve(&o, &s, &e))
         fail_msg("scenario: %s", e.msg);
     scen_result *r = NULL;
-    if (scen_simulate(&s, policy ? policy : s.policy, 1, &r, &e)) fail_msg("simulate: %s", e.msg);
+    const sched_policy *pol = s.policy;
+    if ((policy && scen_policy(&s, policy, &pol, &e)) || scen_simulate(&s, pol, 1, &r, &e))
+        fail_msg("simulate: %s", e.msg);
     uint64_t n = prog_total_ops(r->prog);
     scen_result_destroy(r);
     scen_release(&s);

@@ -425,11 +425,11 @@ static uint64_t expected_ops(const char *const *args)
     scen_result *r = NULL;
     if (scen_schedule(&s, s.policy, &r, &e)) fail_msg("schedule: %s", e.msg);
     prog *p = prog_create(clu_ngpus(&s.cl));
-    bld *b = bld_create(p, &s.a, s.c, &s.cl, s.dp, s.cp, &s.bo);
+    wl_builder *b = s.fam->builder_create(p, s.model, s.c, &s.cl, &s.par, s.layer_granularity);
     for (int k = 0; k < r->nplans; k++)
-        if (bld_step(b, r->plans[k], k, &e)) fail_msg("build: %s", e.msg);
+        if (s.fam->build_step(b, r->plans[k], k, &e)) fail_msg("build: %s", e.msg);
     uint64_t n = prog_total_ops(p);
-    bld_destroy(b);
+    s.fam->builder_destroy(b);
     prog_destroy(p);
     scen_result_destroy(r);
     scen_release(&s);

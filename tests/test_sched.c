@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/llm/llm_est.h"
 #include "models/sched/estimate.h"
 #include "models/sched/sched.h"
 
@@ -61,10 +62,31 @@ static void random_batch(trace_sample *s, int n, long cap)
     }
 }
 
+/* The scheduler's input for a DP x CP layout (K/V all-gather, ZeRO-2, 2 ms
+ * host overhead) with its own estimator: release it with done(). */
 static sched_in input(int dp, int cp, long bucket, int rollback)
 {
-    sched_in in = {&W.a, W.c, &W.cl, dp, cp, bucket, 1, rollback, 2.0, BLD_ALLGATHER, 2, 0.002};
+    par_opts par = {
+        .dp = dp, .cp = cp, .cp_impl = PAR_ALLGATHER, .zero = 2, .host_overhead_s = 0.002};
+    sched_in in = sched_input(&par, bucket, llm_est_create(&W.a, W.c, &W.cl, &par, bucket));
+    in.rollback = rollback;
+    in.time_limit_s = 2.0;
     return in;
+}
+
+static void done(sched_in *in)
+{
+    est_destroy(in->est);
+    in->est = NULL;
+}
+
+/* Runs the policy called name. */
+static sft_status run(const char *name, const sched_in *in, const trace_sample *s, size_t n,
+                      plan **out, sft_err *e)
+{
+    const sched_policy *pol = sched_find(name);
+    if (!pol) fail_msg("no policy %s", name);
+    return sched_run(pol, in, s, n, out, e);
 }
 
 /* Thousands of random batches: every policy places every sequence exactly
@@ -85,12 +107,13 @@ static void properties(void **state)
         for (int p = 0; p < 5; p++) {
             plan *pl = NULL;
             sft_err e = {0};
-            if (sched_run(pols[p], &in, s, (size_t)n, &pl, &e) != SFT_OK)
+            if (run(pols[p], &in, s, (size_t)n, &pl, &e) != SFT_OK)
                 fail_msg("batch %d policy %s: %s", t, pols[p], e.msg);
             if (pl->over_bucket)
                 fail_msg("batch %d policy %s: a GPU exceeds bucket %ld", t, pols[p], bucket);
             plan_destroy(pl);
         }
+        done(&in);
         batches++;
     }
     print_message("%d random batches x 5 policies: all valid, none over the bucket\n", batches);
@@ -111,8 +134,10 @@ static void rollback_switch(void **state)
         sched_in off = input(1, cp, bucket, 0), on = input(1, cp, bucket, 1);
         plan *p0 = NULL, *p1 = NULL;
         sft_err e = {0};
-        assert_int_equal(sched_run("dacp", &off, s, (size_t)n, &p0, &e), SFT_OK);
-        assert_int_equal(sched_run("dacp", &on, s, (size_t)n, &p1, &e), SFT_OK);
+        assert_int_equal(run("dacp", &off, s, (size_t)n, &p0, &e), SFT_OK);
+        assert_int_equal(run("dacp", &on, s, (size_t)n, &p1, &e), SFT_OK);
+        done(&off);
+        done(&on);
         violated += p0->over_bucket;
         assert_false(p1->over_bucket);
         total++;
@@ -139,17 +164,17 @@ static void gap_to_optimal(void **state)
         int dp = 1 + (int)(rnd() % 2), cp = 2 << (rnd() % 2), n = 4 + (int)(rnd() % 7);
         random_batch(s, n, 13312L * cp);
         sched_in in = input(dp, cp, 13312, 1);
-        est *es = est_create(&in, in.cp_impl, in.zero, in.host_s);
+        est *es = in.est;
         plan *po = NULL;
         sft_err e = {0};
-        assert_int_equal(sched_run("optimal", &in, s, (size_t)n, &po, &e), SFT_OK);
+        assert_int_equal(run("optimal", &in, s, (size_t)n, &po, &e), SFT_OK);
         double eo = est_plan(es, po);
         proven += strstr(po->note, "proven optimal") != NULL;
         if (!po->over_bucket) {
             n_ok++;
             for (int h = 0; h < 2; h++) {
                 plan *ph = NULL;
-                assert_int_equal(sched_run(heur[h], &in, s, (size_t)n, &ph, &e), SFT_OK);
+                assert_int_equal(run(heur[h], &in, s, (size_t)n, &ph, &e), SFT_OK);
                 assert_false(ph->over_bucket);
                 double gap = est_plan(es, ph) / eo - 1;
                 assert_true(gap > -0.01);
@@ -159,7 +184,7 @@ static void gap_to_optimal(void **state)
             }
         }
         plan_destroy(po);
-        est_destroy(es);
+        done(&in);
     }
     print_message("gap to the optimum over %d small batches (%d proven optimal): skrull mean "
                   "%.1f%% worst %.1f%%; dacp mean %.1f%% worst %.1f%% (goal: mean <= 10%%)\n",
@@ -188,7 +213,8 @@ static void gds_interleaves(void **state)
     sched_in in = input(1, 2, 1000, 1);
     plan *p = NULL;
     sft_err e = {0};
-    assert_int_equal(sched_run("skrull", &in, s, 8, &p, &e), SFT_OK);
+    assert_int_equal(run("skrull", &in, s, 8, &p, &e), SFT_OK);
+    done(&in);
     assert_int_equal(p->rank[0].nmb, 4);
     const int64_t want[4][2] = {{100, 900}, {200, 1000}, {300, 1100}, {400, 1500}};
     const int where[4][2] = {{0, 1}, {0, 1}, {0, PLAN_DIST}, {PLAN_DIST, PLAN_DIST}};

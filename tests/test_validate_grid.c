@@ -86,8 +86,8 @@ static void default_grid(void **state)
         arch a;
         assert_int_equal(arch_load(sft_builtin_name("models", mi), &a, &e), SFT_OK);
         for (int bwd = 0; bwd < 2; bwd++) {
-            int n;
-            const arch_op *ops = arch_layer_ops(&a, bwd, &n);
+            arch_op ops[ARCH_MAX_OPS];
+            int n = arch_layer_ops(&a, bwd, ops);
             for (int i = 0; i < n; i++) {
                 double m, nn, k;
                 if (ops[i].kind != AOP_GEMM) continue;
@@ -97,7 +97,7 @@ static void default_grid(void **state)
                 assert_true(has_gemm(g, (long)m, (long)nn, (long)k));
             }
             for (int before = 0; before < 2; before++) {
-                ops = arch_head_ops(&a, bwd, before, &n);
+                n = arch_head_ops(&a, bwd, before, ops);
                 for (int i = 0; i < n; i++) {
                     double m, nn, k;
                     if (ops[i].kind != AOP_GEMM) continue;

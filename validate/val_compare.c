@@ -149,13 +149,7 @@ static void predict(cmp *c, const cost *model, const cal *ta, const cJSON *b)
         a.batch = (long)num(p, "batch");
         double q = num(p, "q_tokens"), k = num(p, "k_tokens"), us = num(p, "time_us");
         a.len = (long)k;
-        arch ar;
-        memset(&ar, 0, sizeof ar);
-        snprintf(ar.name, sizeof ar.name, "attention point");
-        ar.head_dim = a.head_dim;
-        ar.heads = a.heads_q;
-        ar.kv_heads = a.heads_kv;
-        ar.hidden = a.heads_q * a.head_dim;
+        cost_heads ar = {a.heads_q, a.heads_kv, a.head_dim, a.heads_q * a.head_dim};
         cost_seq *s = sft_xmalloc((size_t)a.batch * sizeof *s);
         for (long i = 0; i < a.batch; i++) s[i] = (cost_seq){q, k};
         double pred = cost_attn(model, &ar, a.bwd, a.causal, s, (int)a.batch) * 1e6;

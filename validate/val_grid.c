@@ -148,12 +148,12 @@ static void arch_series(const arch *a, series **out, size_t *n)
 {
     series *s = NULL;
     size_t ns = 0, cap = 0;
-    int k;
+    arch_op ops[ARCH_MAX_OPS];
     for (int bwd = 0; bwd < 2; bwd++) {
-        const arch_op *ops = arch_layer_ops(a, bwd, &k);
+        int k = arch_layer_ops(a, bwd, ops);
         ops_series(ops, k, &s, &ns, &cap);
         for (int before = 0; before < 2; before++) {
-            ops = arch_head_ops(a, bwd, before, &k);
+            k = arch_head_ops(a, bwd, before, ops);
             ops_series(ops, k, &s, &ns, &cap);
         }
     }

@@ -69,7 +69,8 @@ double cost_gemm(const cost *c, double m, double n, double k)
     return t + c->gpu.launch_s;
 }
 
-double cost_attn(const cost *c, const arch *a, int bwd, int causal, const cost_seq *s, int nseq)
+double cost_attn(const cost *c, const cost_heads *a, int bwd, int causal, const cost_seq *s,
+                 int nseq)
 {
     double t = 0;
     for (int i = 0; i < nseq; i++) {
@@ -90,40 +91,6 @@ double cost_attn(const cost *c, const arch *a, int bwd, int causal, const cost_s
     return t + c->gpu.launch_s;
 }
 
-double cost_op(const cost *c, const arch *a, const arch_op *op, double T, const cost_seq *s,
-               int nseq)
-{
-    double m, n, k;
-    switch (op->kind) {
-    case AOP_GEMM:
-        arch_gemm_dims(op, T, &m, &n, &k);
-        return T > 0 ? cost_gemm(c, m, n, k) : 0;
-    case AOP_MEM:
-        return T > 0 ? cost_mem(c, op->bytes_per_token * T) : 0;
-    case AOP_ATTN:
-        return nseq > 0 ? cost_attn(c, a, strstr(op->name, "bwd") != NULL, 1, s, nseq) : 0;
-    }
-    return 0;
-}
-
-double cost_op_flops(const arch *a, const arch_op *op, double T, const cost_seq *s, int nseq)
-{
-    double m, n, k, fl = 0;
-    switch (op->kind) {
-    case AOP_GEMM:
-        arch_gemm_dims(op, T, &m, &n, &k);
-        return 2 * m * n * k;
-    case AOP_MEM:
-        return 0;
-    case AOP_ATTN:
-        for (int i = 0; i < nseq; i++)
-            fl += cal_attn_flops(strstr(op->name, "bwd") != NULL, 1, a->head_dim, a->heads, s[i].q,
-                                 s[i].k);
-        return fl;
-    }
-    return 0;
-}
-
 cost_seq cost_shard(double len, int n)
 {
     /* q = len/n queries and keys k such that q(k-q) + q(q+1)/2 = pairs/n */
@@ -133,16 +100,4 @@ cost_seq cost_shard(double len, int n)
         s.k = (pairs - s.q * (s.q + 1) / 2) / s.q + s.q;
     }
     return s;
-}
-
-double cost_mb_fixed(const cost *c, const arch *a)
-{
-    int n0, n1, h[4];
-    arch_layer_ops(a, 0, &n0);
-    arch_layer_ops(a, 1, &n1);
-    arch_head_ops(a, 0, 1, &h[0]);
-    arch_head_ops(a, 0, 0, &h[1]);
-    arch_head_ops(a, 1, 1, &h[2]);
-    arch_head_ops(a, 1, 0, &h[3]);
-    return c->gpu.launch_s * (a->layers * (n0 + n1) + h[0] + h[1] + h[2] + h[3]);
 }

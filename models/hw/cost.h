@@ -10,7 +10,6 @@
 #ifndef SFT_COST_H
 #define SFT_COST_H
 
-#include "models/llm/arch.h"
 #include "models/hw/calib.h"
 #include "sim/gpu.h"
 
@@ -33,20 +32,18 @@ const hw_gpu *cost_gpu(const cost *c);
 
 double cost_gemm(const cost *c, double m, double n, double k);
 double cost_mem(const cost *c, double bytes);
+/* The shape of an attention kernel: query and KV heads, head dimension, and
+ * the model width its Q and O rows have (the roofline's bytes). */
+typedef struct cost_heads {
+    int heads, kv_heads, head_dim, hidden;
+} cost_heads;
+
 /* One attention kernel over nseq packed sequences (forward or backward). */
-double cost_attn(const cost *c, const arch *a, int bwd, int causal, const cost_seq *s, int nseq);
-/* Duration of one arch op for T tokens (attention: over s[0..nseq)). */
-double cost_op(const cost *c, const arch *a, const arch_op *op, double T, const cost_seq *s,
-               int nseq);
+double cost_attn(const cost *c, const cost_heads *h, int bwd, int causal, const cost_seq *s,
+                 int nseq);
 /* The (q, k) equivalent of one rank's share of a causal sequence of len
  * tokens sharded over n ranks in load-balanced chunks: len/n queries doing
  * 1/n of the pairs. */
 cost_seq cost_shard(double len, int n);
-/* FLOPs of one arch op (same arguments), for reports and MFU. */
-double cost_op_flops(const arch *a, const arch_op *op, double T, const cost_seq *s, int nseq);
-
-/* Scheduler estimate. Fixed time of a micro-batch whatever it holds: every
- * kernel's launch gap. */
-double cost_mb_fixed(const cost *c, const arch *a);
 
 #endif

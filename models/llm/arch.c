@@ -9,8 +9,8 @@
 #include <string.h>
 
 static const char *const keys[] = {
-    "schema",   "name",         "description", "notes",          "hidden",   "layers", "heads",
-    "kv_heads", "intermediate", "vocab",       "tie_embeddings", "qkv_bias", NULL};
+    "schema", "family",   "name",         "description", "notes",          "hidden",   "layers",
+    "heads",  "kv_heads", "intermediate", "vocab",       "tie_embeddings", "qkv_bias", NULL};
 
 enum { R_HIDDEN, R_LAYERS, R_HEADS, R_KV, R_HEAD_DIM, R_INTER, R_VOCAB, R_COUNT };
 
@@ -47,7 +47,9 @@ sft_status arch_parse(const char *text, const char *origin, arch *a, sft_err *e)
     const jx_range *r = arch_range_table;
     long h = 0, l = 0, nh = 0, kv = 0, inter = 0, v = 0;
     memset(a, 0, sizeof *a);
+    const char *family = "llm";
     if ((st = jx_keys(&c, j, keys)) || (st = jx_schema(&c, j, ARCH_SCHEMA)) ||
+        (st = jx_str(&c, j, "family", 0, &family)) ||
         (st = jx_name(&c, j, "name", JX_REQ, a->name, sizeof a->name)) ||
         (st = jx_name(&c, j, "description", 0, a->description, sizeof a->description)) ||
         (st = jx_str(&c, j, "notes", JX_TEXT, &notes)) ||
@@ -60,6 +62,11 @@ sft_status arch_parse(const char *text, const char *origin, arch *a, sft_err *e)
         (st = jx_bool(&c, j, "tie_embeddings", 0, &a->tie_embeddings)) ||
         (st = jx_bool(&c, j, "qkv_bias", 0, &a->qkv_bias)))
         goto out;
+    if (strcmp(family, "llm") != 0) {
+        st = jx_fail(&c, "family", "'%.64s' is not a decoder LLM (this parser reads family llm)",
+                     family);
+        goto out;
+    }
     if (h % nh != 0) {
         st = jx_fail(&c, "heads", "hidden %ld is not a multiple of heads %ld", h, nh);
         goto out;
@@ -117,10 +124,6 @@ double arch_params(const arch *a)
     return a->layers * arch_layer_params(a) + arch_embed_params(a) + a->hidden;
 }
 
-/* Op tables are built per call from the arch's sizes (no global state kept
- * between calls beyond these buffers). */
-static arch_op fwd_ops[16], bwd_ops[24], head_ops[8];
-
 static arch_op gemm(const char *name, arch_where w, double mT, double mc, double nT, double nc,
                     double kT, double kc)
 {
@@ -134,8 +137,9 @@ static arch_op mem(const char *name, arch_where w, double bytes)
     return o;
 }
 
-const arch_op *arch_layer_ops(const arch *a, int bwd, int *n)
+int arch_layer_ops(const arch *a, int bwd, arch_op *fwd_ops)
 {
+    arch_op *bwd_ops = fwd_ops;
     double h = a->hidden, kvh = (double)a->kv_heads * a->head_dim, I = a->intermediate;
     double qkv = h + 2 * kvh;
     int k = 0;
@@ -152,8 +156,7 @@ const arch_op *arch_layer_ops(const arch *a, int bwd, int *n)
         fwd_ops[k++] = mem("swiglu", AW_POST, 6 * I);
         fwd_ops[k++] = gemm("down_proj", AW_POST, 1, 0, 0, h, 0, I);
         fwd_ops[k++] = mem("mlp_residual", AW_POST, 6 * h);
-        *n = k;
-        return fwd_ops;
+        return k;
     }
     /* backward, reverse order; "post" ops run before the attention backward */
     bwd_ops[k++] = mem("mlp_residual_bwd", AW_POST, 4 * h);
@@ -172,11 +175,10 @@ const arch_op *arch_layer_ops(const arch *a, int bwd, int *n)
     bwd_ops[k++] = gemm("qkv_proj_dgrad", AW_PRE, 1, 0, 0, h, 0, qkv);
     bwd_ops[k++] = gemm("qkv_proj_wgrad", AW_PRE, 0, qkv, 0, h, 1, 0);
     bwd_ops[k++] = mem("attn_norm_bwd", AW_PRE, 6 * h);
-    *n = k;
-    return bwd_ops;
+    return k;
 }
 
-const arch_op *arch_head_ops(const arch *a, int bwd, int before, int *n)
+int arch_head_ops(const arch *a, int bwd, int before, arch_op *head_ops)
 {
     double h = a->hidden, V = a->vocab;
     int k = 0;
@@ -195,8 +197,7 @@ const arch_op *arch_head_ops(const arch *a, int bwd, int before, int *n)
         head_ops[k++] = gemm("lm_head_wgrad", AW_POST, 0, V, 0, h, 1, 0);
         head_ops[k++] = mem("final_norm_bwd", AW_POST, 6 * h);
     }
-    *n = k;
-    return head_ops;
+    return k;
 }
 
 void arch_gemm_dims(const arch_op *op, double T, double *m, double *n, double *k)
@@ -224,4 +225,9 @@ double arch_act_bytes_per_token_layer(const arch *a)
 double arch_logit_bytes_per_token(const arch *a)
 {
     return 10.0 * a->vocab;
+}
+
+cost_heads arch_heads(const arch *a)
+{
+    return (cost_heads){a->heads, a->kv_heads, a->head_dim, a->hidden};
 }

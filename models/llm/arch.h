@@ -10,7 +10,8 @@
  * always on, as in the Skrull setup): SwiGLU's product is recomputed in the
  * backward instead of stored; FlashAttention never stores the score matrix.
  *
- * File (schema 1): name (1-63 bytes), description (up to 159), notes,
+ * File (schema 1): family ("llm", optional: models/workload.h), name (1-63
+ * bytes), description (up to 159), notes,
  * hidden, layers, heads, kv_heads, intermediate, vocab (integers, required),
  * tie_embeddings, qkv_bias (booleans). heads divides hidden, kv_heads
  * divides heads. Valid ranges with their reasons: arch_range_table at the
@@ -22,6 +23,7 @@
 
 #include "base/base.h"
 #include "base/jsonx.h"
+#include "models/hw/cost.h"
 
 #define ARCH_SCHEMA 1
 
@@ -60,14 +62,18 @@ typedef struct arch_op {
     double bytes_per_token; /* MEM */
 } arch_op;
 
-/* The forward (bwd = 0) or backward (bwd = 1) ops of one layer, in execution
- * order; *n receives the count. The table is valid until the next call for
- * the same direction on any arch (static storage per thread is not needed:
- * sftsim builds programs on one thread). */
-const arch_op *arch_layer_ops(const arch *a, int bwd, int *n);
-/* Ops before the first layer (embedding) and after the last (final norm, LM
- * head, loss), forward or backward. */
-const arch_op *arch_head_ops(const arch *a, int bwd, int before, int *n);
+/* The most ops arch_layer_ops and arch_head_ops write. */
+#define ARCH_MAX_OPS 24
+
+/* Fills out[0..n) (the caller's, ARCH_MAX_OPS entries) with the forward
+ * (bwd = 0) or backward (bwd = 1) ops of one layer, in execution order, and
+ * returns n. Op names are static strings. */
+int arch_layer_ops(const arch *a, int bwd, arch_op *out);
+/* The same for the ops before the first layer (embedding) and after the last
+ * (final norm, LM head, loss), forward or backward. */
+int arch_head_ops(const arch *a, int bwd, int before, arch_op *out);
+/* The attention kernel's shape (cost.h) of this architecture. */
+cost_heads arch_heads(const arch *a);
 
 /* GEMM dimensions of op for T tokens. */
 void arch_gemm_dims(const arch_op *op, double T, double *m, double *n, double *k);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "models/llm/memory.h"
+#include "models/llm/opcost.h"
 #include "sim/coll.h"
 
 #define BUCKET_ELEMS 5e8  /* DeepSpeed's reduce_bucket_size / allgather_bucket_size */
@@ -45,7 +46,8 @@ struct bld {
     const cost *c;
     const clu_desc *cl;
     int dp, cp, world;
-    bld_opts o;
+    par_opts par;
+    int layer_granularity;
     arch a_uly; /* heads / CP: the attention one rank computes under Ulysses */
     int grp_world, *grp_cp;
     double flops;
@@ -65,12 +67,6 @@ struct bld {
     double kv_bytes; /* and its size, 0 when none is pending */
 };
 
-const char *bld_cp_impl_name(int impl)
-{
-    static const char *const n[] = {"allgather", "ulysses", "ring"};
-    return impl >= 0 && impl <= 2 ? n[impl] : "?";
-}
-
 const char *bld_cat_name(int cat)
 {
     static const char *const n[BLD_NCATS] = {"gemm",      "attention", "elementwise", "host",
@@ -78,9 +74,10 @@ const char *bld_cat_name(int cat)
     return cat >= 0 && cat < BLD_NCATS ? n[cat] : "?";
 }
 
-bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, int dp, int cp,
-                const bld_opts *o)
+bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, const par_opts *par,
+                int layer_granularity)
 {
+    int dp = par->dp, cp = par->cp;
     bld *b = sft_xcalloc(1, sizeof *b);
     b->p = p;
     b->a = a;
@@ -89,7 +86,8 @@ bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, int d
     b->dp = dp;
     b->cp = cp;
     b->world = dp * cp;
-    b->o = *o;
+    b->par = *par;
+    b->layer_granularity = layer_granularity;
     b->a_uly = *a;
     if (a->heads % cp == 0) b->a_uly.heads = a->heads / cp;
     b->a_uly.kv_heads = a->kv_heads >= cp ? a->kv_heads / cp : 1;
@@ -101,14 +99,14 @@ bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, int d
     for (int d = 0; d < dp; d++) b->grp_cp[d] = prog_group(p, g + d * cp, cp);
     free(g);
 
-    int n;
-    const arch_op *ops = arch_layer_ops(a, 0, &n);
+    arch_op ops[ARCH_MAX_OPS];
+    int n = arch_layer_ops(a, 0, ops);
     for (int i = 0; i < n; i++) b->nm_fwd[i] = prog_intern(p, ops[i].name);
-    ops = arch_layer_ops(a, 1, &n);
+    n = arch_layer_ops(a, 1, ops);
     for (int i = 0; i < n; i++) b->nm_bwd[i] = prog_intern(p, ops[i].name);
     for (int before = 0; before < 2; before++)
         for (int bwd = 0; bwd < 2; bwd++) {
-            ops = arch_head_ops(a, bwd, before, &n);
+            n = arch_head_ops(a, bwd, before, ops);
             for (int i = 0; i < n; i++) b->nm_head[before][bwd][i] = prog_intern(p, ops[i].name);
         }
     b->nm_host = prog_intern(p, "host_overhead");
@@ -127,14 +125,14 @@ bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, int d
     b->nm_grad = prog_intern(p, "grad_reduce");
     b->nm_params = prog_intern(p, "param_allgather");
     b->nm_ag_layer = prog_intern(p, "zero3_param_allgather");
-    switch (o->cp_impl) {
-    case BLD_ULYSSES:
+    switch (par->cp_impl) {
+    case PAR_ULYSSES:
         b->nm_cp_fwd = prog_intern(p, "cp_a2a_qkv");
         b->nm_cp_o = prog_intern(p, "cp_a2a_o");
         b->nm_cp_bwd = prog_intern(p, "cp_a2a_dqkv");
         b->nm_cp_rs = prog_intern(p, "cp_a2a_do");
         break;
-    case BLD_RING:
+    case PAR_RING:
         b->nm_cp_fwd = prog_intern(p, "cp_ring_kv");
         b->nm_cp_bwd = prog_intern(p, "cp_ring_kv_dkv");
         b->nm_cp_o = b->nm_cp_rs = b->nm_cp_bwd;
@@ -207,7 +205,7 @@ static void compute(bld *b, int g, int name, int cat, int dir, double t, double 
 {
     if (t <= 0) return;
     b->flops += fl;
-    if (b->o.layer_granularity) {
+    if (b->layer_granularity) {
         prog_op *last = prog_last(b->p, g, PROG_COMPUTE);
         if (last && last->kind == PK_COMPUTE && last->step == x->step && last->mb == x->mb &&
             last->layer == x->layer && last->name == (uint16_t)b->nm_layer[dir]) {
@@ -282,7 +280,7 @@ static void prepare(bld *b, const plan_mb *mb, int c, gpu_mb *G)
         double len = (double)mb->seq[i].len;
         if (mb->seq[i].cp == PLAN_DIST && N > 1) {
             G->T += len / N;
-            if (b->o.cp_impl == BLD_ULYSSES)
+            if (b->par.cp_impl == PAR_ULYSSES)
                 add_seq(&G->dst, &G->ndst, len, len);
             else {
                 cost_seq s = cost_shard(len, N);
@@ -293,28 +291,28 @@ static void prepare(bld *b, const plan_mb *mb, int c, gpu_mb *G)
             add_seq(&G->loc, &G->nloc, len, len);
         }
     }
-    const arch *ad = b->o.cp_impl == BLD_ULYSSES ? &b->a_uly : a;
+    const arch *ad = b->par.cp_impl == PAR_ULYSSES ? &b->a_uly : a;
     for (int bwd = 0; bwd < 2; bwd++) {
-        int n;
-        const arch_op *ops = arch_layer_ops(a, bwd, &n);
+        arch_op ops[ARCH_MAX_OPS];
+        int n = arch_layer_ops(a, bwd, ops);
         double *t = bwd ? G->t_bwd : G->t_fwd, *f = bwd ? G->f_bwd : G->f_fwd;
         for (int i = 0; i < n; i++) {
             if (ops[i].kind == AOP_ATTN) {
                 t[i] = f[i] = 0;
-                G->t_attn_loc[bwd] = cost_op(b->c, a, &ops[i], G->T, G->loc, G->nloc);
-                G->f_attn_loc[bwd] = cost_op_flops(a, &ops[i], G->T, G->loc, G->nloc);
-                G->t_attn_dst[bwd] = cost_op(b->c, ad, &ops[i], G->T, G->dst, G->ndst);
-                G->f_attn_dst[bwd] = cost_op_flops(ad, &ops[i], G->T, G->dst, G->ndst);
+                G->t_attn_loc[bwd] = llm_op_time(b->c, a, &ops[i], G->T, G->loc, G->nloc);
+                G->f_attn_loc[bwd] = llm_op_flops(a, &ops[i], G->T, G->loc, G->nloc);
+                G->t_attn_dst[bwd] = llm_op_time(b->c, ad, &ops[i], G->T, G->dst, G->ndst);
+                G->f_attn_dst[bwd] = llm_op_flops(ad, &ops[i], G->T, G->dst, G->ndst);
             } else {
-                t[i] = cost_op(b->c, a, &ops[i], G->T, NULL, 0);
-                f[i] = cost_op_flops(a, &ops[i], G->T, NULL, 0);
+                t[i] = llm_op_time(b->c, a, &ops[i], G->T, NULL, 0);
+                f[i] = llm_op_flops(a, &ops[i], G->T, NULL, 0);
             }
         }
         for (int before = 0; before < 2; before++) {
-            ops = arch_head_ops(a, bwd, before, &n);
+            n = arch_head_ops(a, bwd, before, ops);
             for (int i = 0; i < n; i++) {
-                G->t_head[before][bwd][i] = cost_op(b->c, a, &ops[i], G->T, NULL, 0);
-                G->f_head[before][bwd][i] = cost_op_flops(a, &ops[i], G->T, NULL, 0);
+                G->t_head[before][bwd][i] = llm_op_time(b->c, a, &ops[i], G->T, NULL, 0);
+                G->f_head[before][bwd][i] = llm_op_flops(a, &ops[i], G->T, NULL, 0);
             }
         }
     }
@@ -328,8 +326,8 @@ static int cat_of(const arch_op *op)
 /* Layer ops of one direction whose position is `where`, for every CP rank. */
 static void layer_ops(bld *b, int d, int bwd, int where, int layer, const ctx *x)
 {
-    int n;
-    const arch_op *ops = arch_layer_ops(b->a, bwd, &n);
+    arch_op ops[ARCH_MAX_OPS];
+    int n = arch_layer_ops(b->a, bwd, ops);
     for (int c = 0; c < b->cp; c++) {
         const gpu_mb *G = &b->gm[c];
         int g = d * b->cp + c;
@@ -344,8 +342,8 @@ static void layer_ops(bld *b, int d, int bwd, int where, int layer, const ctx *x
 
 static int attn_index(const arch *a, int bwd)
 {
-    int n;
-    const arch_op *ops = arch_layer_ops(a, bwd, &n);
+    arch_op ops[ARCH_MAX_OPS];
+    int n = arch_layer_ops(a, bwd, ops);
     for (int i = 0; i < n; i++)
         if (ops[i].kind == AOP_ATTN) return i;
     return 0;
@@ -353,8 +351,8 @@ static int attn_index(const arch *a, int bwd)
 
 static void head_ops(bld *b, int d, int before, int bwd, const ctx *x)
 {
-    int n;
-    const arch_op *ops = arch_head_ops(b->a, bwd, before, &n);
+    arch_op ops[ARCH_MAX_OPS];
+    int n = arch_head_ops(b->a, bwd, before, ops);
     for (int c = 0; c < b->cp; c++) {
         int g = d * b->cp + c;
         for (int i = 0; i < n; i++)
@@ -380,7 +378,7 @@ static void kv_issue(bld *b, int d, const plan_mb *mb, int bwd, const ctx *x)
 {
     int N = b->cp;
     double Td = dist_tokens(mb, N);
-    if (b->o.cp_impl != BLD_ALLGATHER || Td <= 0) return;
+    if (b->par.cp_impl != PAR_ALLGATHER || Td <= 0) return;
     double kv = Td * 2 * ((double)b->a->kv_heads * b->a->head_dim) * 2; /* K and V, bf16 */
     int ag = prog_coll(b->p, COLL_ALL_GATHER, b->grp_cp[d], kv, 0);
     for (int c = 0; c < N; c++) {
@@ -406,7 +404,7 @@ static void attention(bld *b, int d, const plan_mb *mb, int bwd, const ctx *x)
                     b->gm[c].f_attn_loc[bwd], x);
         return;
     }
-    if (b->o.cp_impl == BLD_ALLGATHER) {
+    if (b->par.cp_impl == PAR_ALLGATHER) {
         double kv = b->kv_bytes;
         SFT_CHECK(kv > 0, "attention with distributed sequences but no K/V all-gather issued");
         b->kv_bytes = 0;
@@ -440,7 +438,7 @@ static void attention(bld *b, int d, const plan_mb *mb, int bwd, const ctx *x)
         }
         return;
     }
-    if (b->o.cp_impl == BLD_ULYSSES) {
+    if (b->par.cp_impl == PAR_ULYSSES) {
         /* all-to-all sizes: what one rank sends in all (its tokens' share) */
         double kvh_u = (double)(a->kv_heads >= N ? a->kv_heads : N) * a->head_dim;
         double qkv = Td / N * (a->hidden + 2 * kvh_u) * 2, o = Td / N * a->hidden * 2;
@@ -504,11 +502,11 @@ static void round_mb(bld *b, int d, const plan_mb *mb, int r, int last, const st
     double alpha = arch_act_bytes_per_token_layer(a), logit = arch_logit_bytes_per_token(a);
     ctx x = {step, r, -1};
     for (int c = 0; c < N; c++) prepare(b, mb, c, &b->gm[c]);
-    for (int c = 0; c < N; c++) delay(b, d * N + c, b->o.host_overhead_s, &x);
+    for (int c = 0; c < N; c++) delay(b, d * N + c, b->par.host_overhead_s, &x);
     head_ops(b, d, 1, 0, &x);
     for (int l = 0; l < L; l++) {
         x.layer = l;
-        if (b->o.zero == 3)
+        if (b->par.zero == 3)
             for (int c = 0; c < N; c++) {
                 int g = d * N + c;
                 coll(b, g, PROG_DP, S->ag_fwd[r * L + l], b->nm_ag_layer, BLD_CAT_GRAD, &x);
@@ -527,7 +525,7 @@ static void round_mb(bld *b, int d, const plan_mb *mb, int r, int last, const st
     for (int c = 0; c < N; c++) memop(b, d * N + c, 0, b->nm_logits, logit * b->gm[c].T, &x);
     for (int l = L - 1; l >= 0; l--) {
         x.layer = l;
-        if (b->o.zero == 3)
+        if (b->par.zero == 3)
             for (int c = 0; c < N; c++) {
                 int g = d * N + c;
                 coll(b, g, PROG_DP, S->ag_bwd[r * L + l], b->nm_ag_layer, BLD_CAT_GRAD, &x);
@@ -538,9 +536,9 @@ static void round_mb(bld *b, int d, const plan_mb *mb, int r, int last, const st
         attention(b, d, mb, 1, &x);
         layer_ops(b, d, 1, AW_PRE, l, &x);
         for (int c = 0; c < N; c++) memop(b, d * N + c, 0, b->nm_act, alpha * b->gm[c].T, &x);
-        if (b->o.zero == 3)
+        if (b->par.zero == 3)
             grad_bucket(b, d, S->rs3[r * L + l], &x);
-        else if (b->bucket_after[l] >= 0 && b->o.zero == 2)
+        else if (b->bucket_after[l] >= 0 && b->par.zero == 2)
             grad_bucket(b, d, S->rs[r * S->nbuckets + b->bucket_after[l]], &x);
         else if (b->bucket_after[l] >= 0 && last)
             grad_bucket(b, d, S->fin[b->bucket_after[l]], &x);
@@ -548,9 +546,9 @@ static void round_mb(bld *b, int d, const plan_mb *mb, int r, int last, const st
     x.layer = -1;
     head_ops(b, d, 1, 1, &x);
     int k = S->nbuckets - 1;
-    if (b->o.zero == 2)
+    if (b->par.zero == 2)
         grad_bucket(b, d, S->rs[r * S->nbuckets + k], &x);
-    else if (b->o.zero < 2 && last)
+    else if (b->par.zero < 2 && last)
         grad_bucket(b, d, S->fin[k], &x);
 }
 
@@ -560,10 +558,10 @@ static void round_pad(bld *b, int d, int r, const step_ids *S, int step)
     ctx x = {step, r, -1};
     for (int c = 0; c < b->cp; c++) {
         int g = d * b->cp + c;
-        if (b->o.zero == 2)
+        if (b->par.zero == 2)
             for (int k = 0; k < S->nbuckets; k++)
                 coll(b, g, PROG_DP, S->rs[r * S->nbuckets + k], b->nm_grad, BLD_CAT_GRAD, &x);
-        if (b->o.zero == 3) {
+        if (b->par.zero == 3) {
             int L = b->a->layers;
             for (int l = 0; l < L; l++)
                 coll(b, g, PROG_DP, S->ag_fwd[r * L + l], b->nm_ag_layer, BLD_CAT_GRAD, &x);
@@ -588,7 +586,7 @@ sft_status bld_step(bld *b, const plan *pl, int step, sft_err *e)
     S.rounds = plan_max_mbs(pl);
     S.nbuckets = b->nbuckets;
     S.ag_params = -1;
-    int z = b->o.zero;
+    int z = b->par.zero;
     if (z == 2) {
         S.rs = sft_xmalloc((size_t)(S.rounds * S.nbuckets + 1) * sizeof *S.rs);
         for (int r = 0; r < S.rounds; r++)

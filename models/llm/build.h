@@ -30,11 +30,10 @@
 
 #include "models/llm/arch.h"
 #include "models/hw/cost.h"
+#include "models/sched/par.h"
 #include "models/sched/plan.h"
 #include "sim/cluster.h"
 #include "sim/prog.h"
-
-typedef enum bld_cp_impl { BLD_ALLGATHER, BLD_ULYSSES, BLD_RING } bld_cp_impl;
 
 /* op categories (prog_op.cat), for the reports' breakdown */
 typedef enum bld_cat {
@@ -49,25 +48,18 @@ typedef enum bld_cat {
     BLD_NCATS
 } bld_cat;
 
-typedef struct bld_opts {
-    int cp_impl;            /* bld_cp_impl */
-    int zero;               /* 0..3 */
-    int layer_granularity;  /* merge compute between synchronisation points */
-    double host_overhead_s; /* per micro-batch: framework and data loading */
-} bld_opts;
-
 typedef struct bld bld;
 
-/* Creates a builder appending to p (borrowed, like a, c, cl) for a DP x CP
- * layout. */
-bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, int dp, int cp,
-                const bld_opts *o);
+/* Creates a builder appending to p (borrowed, like a, c, cl) for the layout
+ * par (copied); layer_granularity merges compute between synchronisation
+ * points. Destroy with bld_destroy. */
+bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, const par_opts *par,
+                int layer_granularity);
 void bld_destroy(bld *b);
 /* Appends one training step of plan pl. */
 sft_status bld_step(bld *b, const plan *pl, int step, sft_err *e);
 /* FLOPs of the model work of the steps built so far (for MFU). */
 double bld_model_flops(const bld *b);
-const char *bld_cp_impl_name(int impl);
 const char *bld_cat_name(int cat);
 
 #endif

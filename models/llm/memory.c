@@ -41,21 +41,16 @@ double mem_act_bytes_per_token(const arch *a)
     return a->layers * arch_act_bytes_per_token_layer(a) + arch_logit_bytes_per_token(a);
 }
 
-double mem_usable_bytes(const hw_gpu *g)
-{
-    return g->mem_bytes * (1 - MEM_FRAGMENTATION) - MEM_CONTEXT_BYTES;
-}
-
 long mem_bucket_tokens(const arch *a, const hw_gpu *g, int zero, int world)
 {
-    double room = mem_usable_bytes(g) - mem_static_bytes(a, zero, world);
+    double room = hw_usable_bytes(g) - mem_static_bytes(a, zero, world);
     if (room <= 0) return 0;
     return (long)floor(room / mem_act_bytes_per_token(a));
 }
 
 sft_status mem_check_static(const arch *a, const hw_gpu *g, int zero, int world, sft_err *e)
 {
-    double need = mem_static_bytes(a, zero, world), have = mem_usable_bytes(g);
+    double need = mem_static_bytes(a, zero, world), have = hw_usable_bytes(g);
     if (need < have) return SFT_OK;
     return sft_errf(e, SFT_EINFEASIBLE,
                     "model %s does not fit: its static memory with ZeRO-%d over %d GPUs (%.1f GB) "

@@ -9,7 +9,7 @@
  * plus DeepSpeed's reduce and all-gather buckets (5e8 elements each, bf16)
  * for stages 1-3, and a fixed reserve for the CUDA context, cuBLAS workspace
  * and NCCL buffers. The caching allocator's fragmentation takes a fraction of
- * the device memory (MEM_FRAGMENTATION).
+ * the device memory (MEM_FRAGMENTATION, models/hw/hbm.h).
  *
  * Activations: arch_act_bytes_per_token_layer per layer + the loss's logits
  * (arch_logit_bytes_per_token), held from forward to backward.
@@ -18,18 +18,15 @@
 #define SFT_MEMORY_H
 
 #include "models/llm/arch.h"
+#include "models/hw/hbm.h"
 #include "sim/gpu.h"
 #include "base/base.h"
 
-#define MEM_CONTEXT_BYTES 3.0e9 /* CUDA context + cuBLAS workspace + NCCL buffers */
-#define MEM_FRAGMENTATION 0.10  /* share of device memory lost to the allocator */
-#define MEM_ZERO_BUCKETS  2.0e9 /* reduce + all-gather buckets, 5e8 bf16 elements each */
+#define MEM_ZERO_BUCKETS 2.0e9 /* reduce + all-gather buckets, 5e8 bf16 elements each */
 
 double mem_static_bytes(const arch *a, int zero, int world);
 /* Activation bytes per token on one GPU (all layers + logits). */
 double mem_act_bytes_per_token(const arch *a);
-/* Memory the allocator can hand out: capacity minus fragmentation and context. */
-double mem_usable_bytes(const hw_gpu *g);
 /* Tokens per GPU that fit beside the static memory (the default BucketSize);
  * 0 if the static memory alone does not fit. */
 long mem_bucket_tokens(const arch *a, const hw_gpu *g, int zero, int world);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/sched/estimate.h"
 #include "models/sched/sched.h"
 
 typedef struct ord {

@@ -1,36 +1,59 @@
-/* estimate.h — the schedulers' time estimates, from the simulator's own cost
- * model (cost.h) and the collectives' closed form (coll_estimate): one
- * source of truth.
+/* estimate.h — the schedulers' time estimates: the micro-batch time model
+ * the policies reason about, in terms a workload family supplies from the
+ * simulator's own cost model (one source of truth: the family's estimator
+ * uses the kernel costs and the collectives' closed form its program builder
+ * uses).
  *
  * A micro-batch on a CP group of N GPUs, per layer, mirrors what the program
- * builder emits: linear work (GEMMs, elementwise) on each GPU's tokens;
- * forward, the K/V all-gather of the distributed sequences overlaps the local
+ * builders emit: linear work (GEMMs, elementwise) on each GPU's tokens;
+ * forward, the CP exchange of the distributed sequences overlaps the local
  * sequences' attention, then the distributed attention; backward, the
- * all-gather overlaps the MLP backward, the dK/dV reduce-scatter the local
- * attention backward. The micro-batch takes its slowest GPU's time, plus the
- * launch gaps and host overhead, and no less than its forward plus the
- * gradient reduce-scatter running under its backward (ZeRO-2).
+ * exchange overlaps the linear backward after the attention, the reduction
+ * of the distributed gradients the local attention backward. The
+ * micro-batch takes its slowest GPU's time, plus the launch gaps and host
+ * overhead, and no less than its forward plus the gradient reduce-scatter
+ * running under its backward (ZeRO-2).
  */
 #ifndef SFT_ESTIMATE_H
 #define SFT_ESTIMATE_H
 
-#include "models/llm/build.h"
-#include "models/sched/sched.h"
+#include "models/sched/plan.h"
 
 typedef struct est est;
 
-/* Creates an estimator for the scheduler inputs (borrowed); cp_impl and zero
- * as in bld_opts, host overhead in seconds. */
-est *est_create(const sched_in *in, int cp_impl, int zero, double host_s);
+/* What a family tells the estimator (its constructor fills it). */
+typedef struct est_model {
+    int cp;                                    /* N: GPUs of a CP group */
+    double layers;                             /* the per-layer terms repeat this many times */
+    double lin_fwd, lin_bwd_post, lin_bwd_pre; /* per token and layer: the linear
+                                                * work forward, backward before the
+                                                * attention's backward, after it */
+    double fixed;                              /* per micro-batch: every kernel's launch gap */
+    double host;                               /* per micro-batch: host overhead */
+    double grad_rs; /* gradient reduce-scatter under the backward (ZeRO-2), else 0 */
+    /* One sequence's attention per layer without its launch gap: shard 1 =
+     * local, else one rank's share of it distributed over shard ranks. */
+    double (*attn)(const void *ctx, double len, int shard, int bwd);
+    /* CP communication per layer for V > 0 distributed tokens (N > 1):
+     * before the forward attention, before the backward one, after it. */
+    void (*comm)(const void *ctx, double V, double *fwd, double *bwd_pre, double *bwd_post);
+    void (*ctx_destroy)(void *ctx);
+    void *ctx; /* the family's; the estimator owns it once created */
+} est_model;
+
+/* Creates an estimator from m (copied; m->ctx is then the estimator's, freed
+ * with ctx_destroy by est_destroy). */
+est *est_create(const est_model *m);
 void est_destroy(est *e);
 /* Compute load of one sequence for DACP's balance: local (shard 1) or one
  * rank's share of it distributed. */
 double est_load(est *e, double len, int shard);
-/* The estimate's pieces, for the exact optimum's linear model (optimal.c):
- * per token and layer, the linear work forward, backward before the
- * attention and backward after it; per micro-batch, the launch gaps and host
- * overhead (fixed) and the gradient reduce-scatter (ZeRO-2, else 0). */
+/* The estimate's linear pieces, for the exact optimum's linear model
+ * (optimal.c): per token and layer, the linear work forward, backward before
+ * the attention and backward after it; per micro-batch, the launch gaps and
+ * host overhead (fixed) and the gradient reduce-scatter (ZeRO-2, else 0). */
 typedef struct est_terms {
+    double layers;
     double lin_fwd, lin_bwd_post, lin_bwd_pre;
     double fixed, grad_rs;
 } est_terms;

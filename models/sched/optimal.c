@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/sched/estimate.h"
 #include "models/sched/sched.h"
 
 #define OPT_MAX_SEQ  40
@@ -111,7 +110,6 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
                         "policy optimal solves batches of up to %d sequences exactly (this step "
                         "has %zu): lower --batch or --dp",
                         OPT_MAX_SEQ, n);
-    const arch *a = in->a;
     int K = (int)n, R = in->dp, N = in->cp;
     double C = (double)in->bucket, total = 0;
     for (int k = 0; k < K; k++) total += (double)s[k].len;
@@ -125,10 +123,10 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
                         "x %d CP ranks is too large; use a smaller batch",
                         cols, K, R, M, N);
 
-    est *es = est_create(in, in->cp_impl, in->zero, in->host_s);
+    est *es = in->est;
     est_terms et;
     est_get_terms(es, &et);
-    double L = a->layers, fixed = et.fixed, grad_rs = et.grad_rs;
+    double L = et.layers, fixed = et.fixed, grad_rs = et.grad_rs;
     double lin_f = et.lin_fwd, lin_bp = et.lin_bwd_post, lin_bq = et.lin_bwd_pre;
     /* CP communication per layer, affine in V (distributed tokens): the
      * closed form fitted between one token and a full micro-batch */
@@ -324,6 +322,5 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
     free(ab);
     free(df);
     free(db);
-    est_destroy(es);
     return st;
 }

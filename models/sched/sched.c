@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/sched/estimate.h"
-
 static const sched_policy policies[] = {
     {"deepspeed", sched_deepspeed,
      "every sequence sharded over the CP group; micro-batches packed in trace order"},
@@ -54,11 +52,20 @@ sft_status sched_unknown(const char *name, sft_err *e)
     return sft_errf(e, SFT_EINPUT, "policy '%s': unknown (valid: %s)", name, list);
 }
 
-sft_status sched_run(const char *name, const sched_in *in, const trace_sample *s, size_t n,
+sched_in sched_input(const par_opts *par, long bucket, est *es)
+{
+    return (sched_in){.dp = par->dp,
+                      .cp = par->cp,
+                      .bucket = bucket,
+                      .ds_pack = 1,
+                      .rollback = 1,
+                      .time_limit_s = 10.0,
+                      .est = es};
+}
+
+sft_status sched_run(const sched_policy *pol, const sched_in *in, const trace_sample *s, size_t n,
                      plan **out, sft_err *e)
 {
-    const sched_policy *pol = sched_find(name);
-    if (!pol) return sched_unknown(name, e);
     plan *p = plan_create(in->dp, in->cp, in->bucket);
     sft_status st = pol->fn(in, s, n, p, e);
     if (!st) st = plan_check(p, s, n, e);
@@ -141,40 +148,32 @@ sft_status sched_sorted(const sched_in *in, const trace_sample *s, size_t n, pla
     return SFT_OK;
 }
 
-static est *make_est(const sched_in *in)
-{
-    return est_create(in, in->cp_impl, in->zero, in->host_s);
-}
-
 /* deepspeed's micro-batches (packed in trace order), then a placement. */
 static sft_status place_on_deepspeed(const sched_in *in, const trace_sample *s, size_t n, plan *out,
-                                     int mode)
+                                     int mode, sft_err *e)
 {
     sched_in packed = *in;
     packed.ds_pack = 1;
-    sched_deepspeed(&packed, s, n, out, NULL);
-    est *e = make_est(in);
+    sft_status st = sched_deepspeed(&packed, s, n, out, e);
+    if (st) return st;
     for (int r = 0; r < out->dp; r++)
         for (int m = 0; m < out->rank[r].nmb; m++) {
             plan_mb *mb = &out->rank[r].mb[m];
-            if (dacp_place(e, mb, in->cp, in->bucket, mode, in->rollback) != 0)
+            if (dacp_place(in->est, mb, in->cp, in->bucket, mode, in->rollback) != 0)
                 for (int k = 0; k < mb->n; k++) mb->seq[k].cp = PLAN_DIST; /* always fits */
         }
-    est_destroy(e);
     return SFT_OK;
 }
 
 sft_status sched_roundrobin(const sched_in *in, const trace_sample *s, size_t n, plan *out,
                             sft_err *e)
 {
-    (void)e;
-    return place_on_deepspeed(in, s, n, out, DACP_ROUNDROBIN);
+    return place_on_deepspeed(in, s, n, out, DACP_ROUNDROBIN, e);
 }
 
 sft_status sched_dacp(const sched_in *in, const trace_sample *s, size_t n, plan *out, sft_err *e)
 {
-    (void)e;
-    return place_on_deepspeed(in, s, n, out, DACP_BALANCE);
+    return place_on_deepspeed(in, s, n, out, DACP_BALANCE, e);
 }
 
 typedef struct loaded {
@@ -242,7 +241,7 @@ static void gds_rank(const sched_in *in, est *e, lenid *v, size_t k, plan *out, 
 sft_status sched_skrull(const sched_in *in, const trace_sample *s, size_t n, plan *out, sft_err *e)
 {
     (void)e;
-    est *es = make_est(in);
+    est *es = in->est;
     loaded *v = sft_xmalloc((n + 1) * sizeof *v);
     for (size_t i = 0; i < n; i++) {
         v[i].len = s[i].len;
@@ -272,6 +271,5 @@ sft_status sched_skrull(const sched_in *in, const trace_sample *s, size_t n, pla
     free(cnt);
     free(tot);
     free(v);
-    est_destroy(es);
     return SFT_OK;
 }

@@ -1,28 +1,29 @@
 /* sched.h — scheduling policies: one global batch in, one plan out.
- * Pure C: policies never touch SimGrid. Their time estimates come from the
- * cost model the simulator uses (cost.h) and, for communication, from the
- * collectives' closed form on the cluster (coll_estimate).
+ * Pure C: policies never touch SimGrid, and never name a workload family.
+ * Their time estimates come from an estimator (estimate.h) that the
+ * family builds from the cost model its program builder uses and, for
+ * communication, from the collectives' closed form on the cluster.
  */
 #ifndef SFT_SCHED_H
 #define SFT_SCHED_H
 
-#include "models/llm/arch.h"
-#include "models/hw/cost.h"
+#include "models/sched/estimate.h"
+#include "models/sched/par.h"
 #include "models/sched/plan.h"
-#include "sim/cluster.h"
 
 typedef struct sched_in {
-    const arch *a;      /* borrowed */
-    const cost *c;      /* borrowed */
-    const clu_desc *cl; /* borrowed: the cluster, for communication estimates */
     int dp, cp;
     long bucket;         /* tokens per GPU */
     int ds_pack;         /* deepspeed baseline: pack micro-batches (1) or one sequence each */
     int rollback;        /* DACP roll-back on memory violation (1) or not */
     double time_limit_s; /* optimal: solver time limit */
-    int cp_impl, zero;   /* as in bld_opts: what the estimates model */
-    double host_s;       /* host overhead per micro-batch */
+    est *est;            /* borrowed: the family's estimator for this layout */
 } sched_in;
+
+/* The scheduler's input for layout par, bucket tokens per GPU and
+ * estimator es (borrowed), with the defaults: packing on, roll-back on, a
+ * 10 s solver limit. Callers change the fields they set by name. */
+sched_in sched_input(const par_opts *par, long bucket, est *es);
 
 typedef sft_status (*sched_fn)(const sched_in *in, const trace_sample *s, size_t n, plan *out,
                                sft_err *e);
@@ -39,8 +40,8 @@ const sched_policy *sched_find(const char *name);
 sft_status sched_unknown(const char *name, sft_err *e);
 /* All policies (static table); *n receives the count. */
 const sched_policy *sched_policies(int *n);
-/* Runs policy name on samples s[0..n) and checks the plan. Creates *out. */
-sft_status sched_run(const char *name, const sched_in *in, const trace_sample *s, size_t n,
+/* Runs policy pol on samples s[0..n) and checks the plan. Creates *out. */
+sft_status sched_run(const sched_policy *pol, const sched_in *in, const trace_sample *s, size_t n,
                      plan **out, sft_err *e);
 
 /* Splits n samples over dp ranks in order, as evenly as possible: rank r
@@ -63,7 +64,6 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
  * and -1 when it cannot (no local sequence left to distribute); without, it
  * always returns 0 and the violations stay in the plan (reported as OOM). */
 enum { DACP_BALANCE, DACP_ROUNDROBIN };
-struct est;
-int dacp_place(struct est *e, plan_mb *mb, int N, long C, int mode, int rollback);
+int dacp_place(est *e, plan_mb *mb, int N, long C, int mode, int rollback);
 
 #endif

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "models/llm/build.h"
+#include "models/llm/llm_est.h"
 #include "models/sched/estimate.h"
 #include "models/sched/sched.h"
 #include "reports/summary.h"
@@ -114,10 +115,11 @@ sft_status plan_check(plan *p, const trace_sample *s, size_t n, sft_err *e)
     (void)p, (void)s, (void)n, (void)e;
     simulated("plan_check");
 }
-est *est_create(const sched_in *in, int cp_impl, int zero, double host_s)
+est *llm_est_create(const arch *a, const cost *c, const clu_desc *cl, const par_opts *par,
+                    long bucket)
 {
-    (void)in, (void)cp_impl, (void)zero, (void)host_s;
-    simulated("est_create");
+    (void)a, (void)c, (void)cl, (void)par, (void)bucket;
+    simulated("llm_est_create");
 }
 void est_destroy(est *e)
 {
@@ -129,7 +131,7 @@ double est_load(est *e, double len, int shard)
     (void)e, (void)len, (void)shard;
     simulated("est_load");
 }
-int dacp_place(struct est *e, plan_mb *mb, int N, long C, int mode, int rollback)
+int dacp_place(est *e, plan_mb *mb, int N, long C, int mode, int rollback)
 {
     (void)e, (void)mb, (void)N, (void)C, (void)mode, (void)rollback;
     simulated("dacp_place");
@@ -139,11 +141,16 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
     (void)in, (void)s, (void)n, (void)out, (void)e;
     simulated("sched_optimal");
 }
-bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, int dp, int cp,
-                const bld_opts *o)
+bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, const par_opts *par,
+                int layer_granularity)
 {
-    (void)p, (void)a, (void)c, (void)cl, (void)dp, (void)cp, (void)o;
+    (void)p, (void)a, (void)c, (void)cl, (void)par, (void)layer_granularity;
     simulated("bld_create");
+}
+const char *bld_cat_name(int cat)
+{
+    (void)cat;
+    simulated("bld_cat_name");
 }
 void bld_destroy(bld *b)
 {
@@ -154,11 +161,6 @@ sft_status bld_step(bld *b, const plan *pl, int step, sft_err *e)
 {
     (void)b, (void)pl, (void)step, (void)e;
     simulated("bld_step");
-}
-const char *bld_cp_impl_name(int impl)
-{
-    (void)impl;
-    simulated("bld_cp_impl_name");
 }
 prog *prog_create(int ngpus)
 {
@@ -319,12 +321,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             refused(st, &e, 1);
         } else {
             long N = clu_ngpus(&s.cl);
-            check(s.dp >= 1 && s.cp >= 1 && s.cp <= 64 && (long)s.dp * s.cp == N,
+            check(s.par.dp >= 1 && s.par.cp >= 1 && s.par.cp <= 64 &&
+                      (long)s.par.dp * s.par.cp == N,
                   "DP x CP is the GPU count", NULL);
             check(s.batch >= 1 && s.steps >= 0 && s.bucket >= 1 && s.max_len >= 1, "positive sizes",
                   NULL);
-            check(s.bo.zero >= 0 && s.bo.zero <= 3, "ZeRO stage in 0..3", NULL);
-            check(s.bo.host_overhead_s >= 0 && isfinite(s.bo.host_overhead_s),
+            check(s.par.zero >= 0 && s.par.zero <= 3, "ZeRO stage in 0..3", NULL);
+            check(s.par.host_overhead_s >= 0 && isfinite(s.par.host_overhead_s),
                   "host overhead finite and >= 0", NULL);
             check(s.c != NULL && cost_calibration(s.c) != NULL, "a cost model", NULL);
             scen_release(&s);
