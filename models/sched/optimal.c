@@ -103,6 +103,220 @@ static void fit(double t1, double t2, double vmax, double *a, double *b)
     if (*a < 0) *a = 0;
 }
 
+/* The linear model's coefficients: the estimate's terms (estimate.h), the
+ * CP communication fitted affine in V (distributed tokens) between one
+ * token and a full micro-batch, and every sequence's attention per layer. */
+typedef struct coeffs {
+    double L, fixed, grad_rs, lin_f, lin_bp, lin_bq;
+    double cf_a, cf_b, cbp_a, cbp_b, cbq_a, cbq_b;
+    double *af, *ab, *df, *db; /* per sequence: local fwd, bwd; distributed fwd, bwd */
+} coeffs;
+
+static void coeffs_init(coeffs *c, est *es, const trace_sample *s, int K, double vmax)
+{
+    est_terms et;
+    est_get_terms(es, &et);
+    c->L = et.layers;
+    c->fixed = et.fixed;
+    c->grad_rs = et.grad_rs;
+    c->lin_f = et.lin_fwd;
+    c->lin_bp = et.lin_bwd_post;
+    c->lin_bq = et.lin_bwd_pre;
+    double f1, p1, q1, f2, p2, q2;
+    c->cf_a = c->cf_b = c->cbp_a = c->cbp_b = c->cbq_a = c->cbq_b = 0;
+    est_comm(es, 1, &f1, &p1, &q1);
+    est_comm(es, vmax, &f2, &p2, &q2);
+    fit(f1, f2, vmax, &c->cf_a, &c->cf_b);
+    fit(p1, p2, vmax, &c->cbp_a, &c->cbp_b);
+    fit(q1, q2, vmax, &c->cbq_a, &c->cbq_b);
+    c->af = sft_xmalloc((size_t)K * sizeof *c->af);
+    c->ab = sft_xmalloc((size_t)K * sizeof *c->ab);
+    c->df = sft_xmalloc((size_t)K * sizeof *c->df);
+    c->db = sft_xmalloc((size_t)K * sizeof *c->db);
+    for (int k = 0; k < K; k++) {
+        double v[4];
+        est_attn(es, (double)s[k].len, v);
+        c->af[k] = v[0];
+        c->ab[k] = v[1];
+        c->df[k] = v[2];
+        c->db[k] = v[3];
+    }
+}
+
+static void coeffs_free(coeffs *c)
+{
+    free(c->af);
+    free(c->ab);
+    free(c->df);
+    free(c->db);
+}
+
+/* The columns: binaries x, d, u, w; continuous t, p and the makespan T. */
+static void add_columns(milp *q)
+{
+    int K = q->K, R = q->R, M = q->M, N = q->N;
+    q->P = glp_create_prob();
+    glp_set_obj_dir(q->P, GLP_MIN);
+    int nx = K * R * M * N, nd = K * R * M, nu = R * M;
+    q->x0 = 1;
+    q->d0 = q->x0 + nx;
+    q->u0 = q->d0 + nd;
+    q->w0 = q->u0 + nu;
+    q->t0 = q->w0 + nu;
+    q->p0 = q->t0 + nu;
+    q->T = q->p0 + nu * N * 3;
+    glp_add_cols(q->P, q->T);
+    for (int c = 1; c < q->t0; c++) glp_set_col_kind(q->P, c, GLP_BV);
+    for (int c = q->t0; c <= q->T; c++) glp_set_col_bnds(q->P, c, GLP_LO, 0, 0);
+    glp_set_obj_coef(q->P, q->T, 1.0);
+}
+
+/* CP rank j of micro-batch (r, m): its memory and its time rows. */
+static void add_rank_rows(milp *q, const coeffs *c, const trace_sample *s, double C, int r, int m,
+                          int j)
+{
+    int K = q->K, N = q->N;
+    double L = c->L;
+    int rm = row(q, GLP_UP, 0, C);
+    for (int k = 0; k < K; k++) {
+        nz(q, rm, X(q, k, r, m, j), (double)s[k].len);
+        nz(q, rm, D(q, k, r, m), (double)s[k].len / N);
+    }
+    /* p1 >= comm_f(V), p1 >= local attention forward */
+    int r1 = row(q, GLP_LO, 0, 0), r1b = row(q, GLP_LO, 0, 0);
+    int r2 = row(q, GLP_LO, 0, 0), r2b = row(q, GLP_LO, 0, 0);
+    int r3 = row(q, GLP_LO, 0, 0), r3b = row(q, GLP_LO, 0, 0);
+    nz(q, r1, Pv(q, r, m, j, 0), 1);
+    nz(q, r1, W(q, r, m), -c->cf_a);
+    nz(q, r1b, Pv(q, r, m, j, 0), 1);
+    nz(q, r2, Pv(q, r, m, j, 1), 1);
+    nz(q, r2, W(q, r, m), -c->cbp_a);
+    nz(q, r2b, Pv(q, r, m, j, 1), 1);
+    nz(q, r3, Pv(q, r, m, j, 2), 1);
+    nz(q, r3, W(q, r, m), -c->cbq_a);
+    nz(q, r3b, Pv(q, r, m, j, 2), 1);
+    /* t >= L (lin T_j + dist + p1 + p2 + p3) + fixed u */
+    int rt = row(q, GLP_LO, 0, 0), rf = row(q, GLP_LO, 0, 0);
+    nz(q, rt, Tm(q, r, m), 1);
+    nz(q, rt, U(q, r, m), -c->fixed);
+    nz(q, rf, Tm(q, r, m), 1);
+    nz(q, rf, U(q, r, m), -(c->fixed + c->grad_rs));
+    for (int i = 0; i < 3; i++) nz(q, rt, Pv(q, r, m, j, i), -L);
+    nz(q, rf, Pv(q, r, m, j, 0), -L);
+    double lin_f = c->lin_f, lin_bp = c->lin_bp, lin_bq = c->lin_bq;
+    for (int k = 0; k < K; k++) {
+        double len = (double)s[k].len;
+        int xk = X(q, k, r, m, j), dk = D(q, k, r, m);
+        nz(q, r1, dk, -c->cf_b * len);
+        nz(q, r1b, xk, -c->af[k]);
+        nz(q, r2, dk, -c->cbp_b * len);
+        nz(q, r2b, xk, -lin_bp * len);
+        nz(q, r2b, dk, -lin_bp * len / N);
+        nz(q, r3, dk, -c->cbq_b * len);
+        nz(q, r3b, xk, -c->ab[k]);
+        nz(q, rt, xk, -L * (lin_f + lin_bq) * len);
+        nz(q, rt, dk, -L * ((lin_f + lin_bq) * len / N + c->df[k] + c->db[k]));
+        nz(q, rf, xk, -L * lin_f * len);
+        nz(q, rf, dk, -L * (lin_f * len / N + c->df[k]));
+    }
+}
+
+/* Every row: each sequence placed once; per DP rank the makespan, slots
+ * used in order, u and w set by what a slot holds; per CP rank its own. */
+static void add_rows(milp *q, const coeffs *c, const trace_sample *s, double C)
+{
+    int K = q->K, R = q->R, M = q->M, N = q->N;
+    for (int k = 0; k < K; k++) { /* placed exactly once */
+        int rw = row(q, GLP_FX, 1, 1);
+        for (int r = 0; r < R; r++)
+            for (int m = 0; m < M; m++) {
+                nz(q, rw, D(q, k, r, m), 1);
+                for (int j = 0; j < N; j++) nz(q, rw, X(q, k, r, m, j), 1);
+            }
+    }
+    for (int r = 0; r < R; r++) {
+        int rT = row(q, GLP_LO, 0, 0); /* T - sum_m t >= 0 */
+        nz(q, rT, q->T, 1);
+        for (int m = 0; m < M; m++) {
+            nz(q, rT, Tm(q, r, m), -1);
+            if (m + 1 < M) { /* used slots first */
+                int rs = row(q, GLP_LO, 0, 0);
+                nz(q, rs, U(q, r, m), 1);
+                nz(q, rs, U(q, r, m + 1), -1);
+            }
+            for (int k = 0; k < K; k++) {
+                int ru = row(q, GLP_LO, 0, 0); /* u >= d + sum_j x */
+                nz(q, ru, U(q, r, m), 1);
+                nz(q, ru, D(q, k, r, m), -1);
+                for (int j = 0; j < N; j++) nz(q, ru, X(q, k, r, m, j), -1);
+                int rw = row(q, GLP_LO, 0, 0); /* w >= d */
+                nz(q, rw, W(q, r, m), 1);
+                nz(q, rw, D(q, k, r, m), -1);
+            }
+            for (int j = 0; j < N; j++) add_rank_rows(q, c, s, C, r, m, j);
+        }
+    }
+    glp_load_matrix(q->P, q->nz, q->ia, q->ja, q->ar);
+}
+
+/* The column values of plan h (skrull's) as a starting incumbent: creates
+ * them (1-based), or NULL when h needs more slots than the model has. */
+static double *incumbent(const milp *q, const plan *h, const trace_sample *s)
+{
+    if (plan_max_mbs(h) > q->M) return NULL;
+    double *start = sft_xcalloc((size_t)q->T + 1, sizeof *start);
+    for (int r = 0; r < q->R; r++)
+        for (int m = 0; m < h->rank[r].nmb; m++) {
+            const plan_mb *mb = &h->rank[r].mb[m];
+            start[U(q, r, m)] = 1;
+            for (int i = 0; i < mb->n; i++) {
+                int k = 0;
+                while (k < q->K && s[k].id != mb->seq[i].id) k++;
+                if (mb->seq[i].cp == PLAN_DIST) {
+                    start[D(q, k, r, m)] = 1;
+                    start[W(q, r, m)] = 1;
+                } else {
+                    start[X(q, k, r, m, mb->seq[i].cp)] = 1;
+                }
+            }
+        }
+    /* continuous parts: the row constraints determine them; a loose but
+     * feasible choice is their largest value */
+    for (int c = q->t0; c <= q->T; c++) start[c] = 1e9;
+    return start;
+}
+
+/* The solver's placement into out. */
+static void read_plan(const milp *q, const trace_sample *s, plan *out)
+{
+    for (int r = 0; r < q->R; r++)
+        for (int m = 0; m < q->M; m++) {
+            if (glp_mip_col_val(q->P, U(q, r, m)) < 0.5) continue;
+            plan_mb *mb = NULL;
+            for (int k = 0; k < q->K; k++) {
+                int where = -2;
+                if (glp_mip_col_val(q->P, D(q, k, r, m)) > 0.5) where = PLAN_DIST;
+                for (int j = 0; j < q->N; j++)
+                    if (glp_mip_col_val(q->P, X(q, k, r, m, j)) > 0.5) where = j;
+                if (where == -2) continue;
+                if (!mb) mb = plan_add_mb(out, r);
+                plan_mb_add(mb, s[k].id, s[k].len, where);
+            }
+        }
+}
+
+/* A copy of plan h's placement into out. */
+static void copy_plan(const plan *h, plan *out)
+{
+    for (int r = 0; r < h->dp; r++)
+        for (int m = 0; m < h->rank[r].nmb; m++) {
+            plan_mb *mb = plan_add_mb(out, r);
+            for (int i = 0; i < h->rank[r].mb[m].n; i++)
+                plan_mb_add(mb, h->rank[r].mb[m].seq[i].id, h->rank[r].mb[m].seq[i].len,
+                            h->rank[r].mb[m].seq[i].cp);
+        }
+}
+
 sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, plan *out, sft_err *e)
 {
     if (n > OPT_MAX_SEQ)
@@ -122,153 +336,20 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
                         "policy optimal: %ld variables for %d sequences x %d DP x %d micro-batches "
                         "x %d CP ranks is too large; use a smaller batch",
                         cols, K, R, M, N);
-
-    est *es = in->est;
-    est_terms et;
-    est_get_terms(es, &et);
-    double L = et.layers, fixed = et.fixed, grad_rs = et.grad_rs;
-    double lin_f = et.lin_fwd, lin_bp = et.lin_bwd_post, lin_bq = et.lin_bwd_pre;
-    /* CP communication per layer, affine in V (distributed tokens): the
-     * closed form fitted between one token and a full micro-batch */
-    double vmax = C * N, f1, p1, q1, f2, p2, q2;
-    double cf_a = 0, cf_b = 0, cbp_a = 0, cbp_b = 0, cbq_a = 0, cbq_b = 0;
-    est_comm(es, 1, &f1, &p1, &q1);
-    est_comm(es, vmax, &f2, &p2, &q2);
-    fit(f1, f2, vmax, &cf_a, &cf_b);
-    fit(p1, p2, vmax, &cbp_a, &cbp_b);
-    fit(q1, q2, vmax, &cbq_a, &cbq_b);
-    /* per-sequence attention per layer */
-    double *af = sft_xmalloc((size_t)K * sizeof *af), *ab = sft_xmalloc((size_t)K * sizeof *ab);
-    double *df = sft_xmalloc((size_t)K * sizeof *df), *db = sft_xmalloc((size_t)K * sizeof *db);
-    for (int k = 0; k < K; k++) {
-        double v[4];
-        est_attn(es, (double)s[k].len, v);
-        af[k] = v[0];
-        ab[k] = v[1];
-        df[k] = v[2];
-        db[k] = v[3];
-    }
-
+    coeffs c;
+    coeffs_init(&c, in->est, s, K, C * N);
     milp q = {0};
     q.K = K;
     q.R = R;
     q.M = M;
     q.N = N;
-    q.P = glp_create_prob();
-    glp_set_obj_dir(q.P, GLP_MIN);
-    int nx = K * R * M * N, nd = K * R * M, nu = R * M;
-    q.x0 = 1;
-    q.d0 = q.x0 + nx;
-    q.u0 = q.d0 + nd;
-    q.w0 = q.u0 + nu;
-    q.t0 = q.w0 + nu;
-    q.p0 = q.t0 + nu;
-    q.T = q.p0 + nu * N * 3;
-    glp_add_cols(q.P, q.T);
-    for (int c = 1; c < q.t0; c++) glp_set_col_kind(q.P, c, GLP_BV);
-    for (int c = q.t0; c <= q.T; c++) glp_set_col_bnds(q.P, c, GLP_LO, 0, 0);
-    glp_set_obj_coef(q.P, q.T, 1.0);
-
-    for (int k = 0; k < K; k++) { /* placed exactly once */
-        int rw = row(&q, GLP_FX, 1, 1);
-        for (int r = 0; r < R; r++)
-            for (int m = 0; m < M; m++) {
-                nz(&q, rw, D(&q, k, r, m), 1);
-                for (int j = 0; j < N; j++) nz(&q, rw, X(&q, k, r, m, j), 1);
-            }
-    }
-    for (int r = 0; r < R; r++) {
-        int rT = row(&q, GLP_LO, 0, 0); /* T - sum_m t >= 0 */
-        nz(&q, rT, q.T, 1);
-        for (int m = 0; m < M; m++) {
-            nz(&q, rT, Tm(&q, r, m), -1);
-            if (m + 1 < M) { /* used slots first */
-                int rs = row(&q, GLP_LO, 0, 0);
-                nz(&q, rs, U(&q, r, m), 1);
-                nz(&q, rs, U(&q, r, m + 1), -1);
-            }
-            for (int k = 0; k < K; k++) {
-                int ru = row(&q, GLP_LO, 0, 0); /* u >= d + sum_j x */
-                nz(&q, ru, U(&q, r, m), 1);
-                nz(&q, ru, D(&q, k, r, m), -1);
-                for (int j = 0; j < N; j++) nz(&q, ru, X(&q, k, r, m, j), -1);
-                int rw = row(&q, GLP_LO, 0, 0); /* w >= d */
-                nz(&q, rw, W(&q, r, m), 1);
-                nz(&q, rw, D(&q, k, r, m), -1);
-            }
-            for (int j = 0; j < N; j++) {
-                /* memory */
-                int rm = row(&q, GLP_UP, 0, C);
-                for (int k = 0; k < K; k++) {
-                    nz(&q, rm, X(&q, k, r, m, j), (double)s[k].len);
-                    nz(&q, rm, D(&q, k, r, m), (double)s[k].len / N);
-                }
-                /* p1 >= comm_f(V), p1 >= local attention forward */
-                int r1 = row(&q, GLP_LO, 0, 0), r1b = row(&q, GLP_LO, 0, 0);
-                int r2 = row(&q, GLP_LO, 0, 0), r2b = row(&q, GLP_LO, 0, 0);
-                int r3 = row(&q, GLP_LO, 0, 0), r3b = row(&q, GLP_LO, 0, 0);
-                nz(&q, r1, Pv(&q, r, m, j, 0), 1);
-                nz(&q, r1, W(&q, r, m), -cf_a);
-                nz(&q, r1b, Pv(&q, r, m, j, 0), 1);
-                nz(&q, r2, Pv(&q, r, m, j, 1), 1);
-                nz(&q, r2, W(&q, r, m), -cbp_a);
-                nz(&q, r2b, Pv(&q, r, m, j, 1), 1);
-                nz(&q, r3, Pv(&q, r, m, j, 2), 1);
-                nz(&q, r3, W(&q, r, m), -cbq_a);
-                nz(&q, r3b, Pv(&q, r, m, j, 2), 1);
-                /* t >= L (lin T_j + dist + p1 + p2 + p3) + fixed u */
-                int rt = row(&q, GLP_LO, 0, 0), rf = row(&q, GLP_LO, 0, 0);
-                nz(&q, rt, Tm(&q, r, m), 1);
-                nz(&q, rt, U(&q, r, m), -fixed);
-                nz(&q, rf, Tm(&q, r, m), 1);
-                nz(&q, rf, U(&q, r, m), -(fixed + grad_rs));
-                for (int i = 0; i < 3; i++) nz(&q, rt, Pv(&q, r, m, j, i), -L);
-                nz(&q, rf, Pv(&q, r, m, j, 0), -L);
-                for (int k = 0; k < K; k++) {
-                    double len = (double)s[k].len;
-                    int xk = X(&q, k, r, m, j), dk = D(&q, k, r, m);
-                    nz(&q, r1, dk, -cf_b * len);
-                    nz(&q, r1b, xk, -af[k]);
-                    nz(&q, r2, dk, -cbp_b * len);
-                    nz(&q, r2b, xk, -lin_bp * len);
-                    nz(&q, r2b, dk, -lin_bp * len / N);
-                    nz(&q, r3, dk, -cbq_b * len);
-                    nz(&q, r3b, xk, -ab[k]);
-                    nz(&q, rt, xk, -L * (lin_f + lin_bq) * len);
-                    nz(&q, rt, dk, -L * ((lin_f + lin_bq) * len / N + df[k] + db[k]));
-                    nz(&q, rf, xk, -L * lin_f * len);
-                    nz(&q, rf, dk, -L * (lin_f * len / N + df[k]));
-                }
-            }
-        }
-    }
-    glp_load_matrix(q.P, q.nz, q.ia, q.ja, q.ar);
+    add_columns(&q);
+    add_rows(&q, &c, s, C);
 
     /* the skrull plan as the starting incumbent, when it fits the slots */
     plan *h = plan_create(R, N, in->bucket);
-    double *start = NULL;
-    if (sched_skrull(in, s, n, h, e) == SFT_OK && plan_max_mbs(h) <= M) {
-        start = sft_xcalloc((size_t)q.T + 1, sizeof *start);
-        for (int r = 0; r < R; r++)
-            for (int m = 0; m < h->rank[r].nmb; m++) {
-                const plan_mb *mb = &h->rank[r].mb[m];
-                start[U(&q, r, m)] = 1;
-                for (int i = 0; i < mb->n; i++) {
-                    int k = 0;
-                    while (k < K && s[k].id != mb->seq[i].id) k++;
-                    if (mb->seq[i].cp == PLAN_DIST) {
-                        start[D(&q, k, r, m)] = 1;
-                        start[W(&q, r, m)] = 1;
-                    } else {
-                        start[X(&q, k, r, m, mb->seq[i].cp)] = 1;
-                    }
-                }
-            }
-        /* continuous parts: the row constraints determine them; a loose but
-         * feasible choice is their largest value */
-        for (int c = q.t0; c <= q.T; c++) start[c] = 1e9;
-        q.start = start;
-    }
+    double *start = sched_skrull(in, s, n, h, e) == SFT_OK ? incumbent(&q, h, s) : NULL;
+    q.start = start;
     glp_iocp parm;
     glp_init_iocp(&parm);
     parm.presolve = GLP_ON;
@@ -280,32 +361,13 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
     int status = glp_mip_status(q.P);
     sft_status st = SFT_OK;
     if ((rc == 0 || rc == GLP_ETMLIM) && (status == GLP_OPT || status == GLP_FEAS)) {
-        for (int r = 0; r < R; r++)
-            for (int m = 0; m < M; m++) {
-                if (glp_mip_col_val(q.P, U(&q, r, m)) < 0.5) continue;
-                plan_mb *mb = NULL;
-                for (int k = 0; k < K; k++) {
-                    int where = -2;
-                    if (glp_mip_col_val(q.P, D(&q, k, r, m)) > 0.5) where = PLAN_DIST;
-                    for (int j = 0; j < N; j++)
-                        if (glp_mip_col_val(q.P, X(&q, k, r, m, j)) > 0.5) where = j;
-                    if (where == -2) continue;
-                    if (!mb) mb = plan_add_mb(out, r);
-                    plan_mb_add(mb, s[k].id, s[k].len, where);
-                }
-            }
+        read_plan(&q, s, out);
         snprintf(out->note, sizeof out->note, "%s (linearised objective %.4g s)",
                  status == GLP_OPT ? "proven optimal" : "time limit: best plan found, not proven",
                  glp_mip_obj_val(q.P));
     } else if (start) {
         /* no solution within the time limit: the heuristic's plan */
-        for (int r = 0; r < R; r++)
-            for (int m = 0; m < h->rank[r].nmb; m++) {
-                plan_mb *mb = plan_add_mb(out, r);
-                for (int i = 0; i < h->rank[r].mb[m].n; i++)
-                    plan_mb_add(mb, h->rank[r].mb[m].seq[i].id, h->rank[r].mb[m].seq[i].len,
-                                h->rank[r].mb[m].seq[i].cp);
-            }
+        copy_plan(h, out);
         snprintf(out->note, sizeof out->note, "solver found no plan in %.0f s: skrull's plan",
                  parm.tm_lim / 1000.0);
     } else {
@@ -318,9 +380,6 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
     free(q.ia);
     free(q.ja);
     free(q.ar);
-    free(af);
-    free(ab);
-    free(df);
-    free(db);
+    coeffs_free(&c);
     return st;
 }
