@@ -14,7 +14,9 @@
 #include "models/llm/arch.h"
 #include "models/hw/cost.h"
 #include "models/llm/memory.h"
+#include "models/llm/family.h"
 #include "models/llm/opcost.h"
+#include "models/workload.h"
 #include "trange.h"
 
 static arch load(const char *name)
@@ -346,9 +348,88 @@ static void cal_ranges_enforced(void **state)
     assert_int_equal(parse_cal(cpu, &e), SFT_OK);
 }
 
+/* The workload seam (models/workload.h): the decoder LLM is the only family
+ * and the one a model file without "family" belongs to; a file saying
+ * "family": "llm" parses to the same architecture; an unknown family is bad
+ * input naming the field and the valid ones; the family's policies are the
+ * schedulers' whole table, and its estimator reproduces the hand value of
+ * one sequence's load (Qwen2.5-0.5B, 4096 tokens local: every op's
+ * duration less its launch gap, times the layers). */
+static void workload_seam(void **state)
+{
+    (void)state;
+    int n;
+    const wl_family *const *all = wl_families(&n);
+    assert_int_equal(n, 1);
+    assert_string_equal(all[0]->name, "llm");
+    assert_ptr_equal(wl_find("llm"), &wl_family_llm);
+    assert_null(wl_find("dit"));
+
+    sft_err e = {0};
+    wl_model *m = NULL;
+    assert_int_equal(wl_load("qwen2.5-0.5b", &m, &e), SFT_OK);
+    assert_ptr_equal(m->fam, &wl_family_llm);
+    assert_string_equal(m->fam->model_name(m), "qwen2.5-0.5b");
+    const arch *a = llm_arch(m);
+    assert_non_null(a);
+
+    char *text = NULL, *origin = NULL;
+    assert_int_equal(sft_resolve_data("models", "qwen2.5-0.5b", &text, &origin, &e), SFT_OK);
+    char *brace = strchr(text, '{');
+    assert_non_null(brace);
+    size_t len = strlen(text) + 32;
+    char *with = malloc(len);
+    snprintf(with, len, "{\"family\": \"llm\", %s", brace + 1);
+    wl_model *m2 = NULL;
+    assert_int_equal(wl_family_llm.model_parse(with, "with-family.json", &m2, &e), SFT_OK);
+    assert_memory_equal(llm_arch(m2), a, sizeof *a);
+    snprintf(with, len, "{\"family\": \"dit\", %s", brace + 1);
+    arch other;
+    assert_int_equal(arch_parse(with, "dit.json", &other, &e), SFT_EINPUT);
+    assert_non_null(strstr(e.msg, "dit.json"));
+    assert_non_null(strstr(e.msg, "family"));
+    free(with);
+    free(text);
+    free(origin);
+
+    int np, ns;
+    const sched_policy *fp = m->fam->policies(&np), *sp = sched_policies(&ns);
+    assert_int_equal(np, ns);
+    assert_ptr_equal(fp, sp);
+    const sched_policy *pol = NULL;
+    assert_int_equal(wl_policy(m->fam, "skrull", &pol, &e), SFT_OK);
+    assert_string_equal(pol->name, "skrull");
+    assert_int_equal(wl_policy(m->fam, "nosuch", &pol, &e), SFT_EINPUT);
+    assert_non_null(strstr(e.msg, "valid: deepspeed, sorted"));
+
+    hw_gpu g;
+    cost *c = NULL;
+    clu_desc cl;
+    assert_int_equal(hw_gpu_load("h100-sxm", &g, &e), SFT_OK);
+    assert_int_equal(cost_create(&g, NULL, &c, &e), SFT_OK);
+    assert_int_equal(clu_load("h100x8", &cl, &e), SFT_OK);
+    par_opts par = {.dp = 1, .cp = 8, .cp_impl = PAR_ALLGATHER, .zero = 2, .host_overhead_s = 0};
+    est *es = m->fam->estimator(m, c, &cl, &par, 4096);
+    double want = 0, L = g.launch_s;
+    arch_op ops[ARCH_MAX_OPS];
+    cost_seq one = {4096, 4096};
+    for (int bwd = 0; bwd < 2; bwd++) {
+        int k = arch_layer_ops(a, bwd, ops);
+        for (int i = 0; i < k; i++) want += llm_op_time(c, a, &ops[i], 4096, &one, 1) - L;
+    }
+    want *= a->layers;
+    double got = est_load(es, 4096, 1);
+    assert_true(fabs(got - want) <= 1e-9 * want);
+    est_destroy(es);
+    cost_destroy(c);
+    wl_model_destroy(m2);
+    wl_model_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(workload_seam),
         cmocka_unit_test(qwen7b_forward_flops),
         cmocka_unit_test(doubling),
         cmocka_unit_test(skrull_eq13),
