@@ -1,6 +1,8 @@
 # layers.cmake — the layering check (DESIGN §2), run as
 #   cmake -DSRC=<source root> -P cmake/layers.cmake
-# by the ctest `layering`.
+# by the build (before any library is compiled: the top-level CMakeLists.txt)
+# and by the ctest `layering`. Included from a project instead, it only sets
+# `layers`, the folders it checks, and returns.
 # Folders are layers; a file may include its own folder's headers and those
 # of folders below it, never one above it nor a sibling at its own level
 # (so no two folders include each other). validate/ is an application
@@ -17,6 +19,9 @@ set(rank_lab 4)
 set(rank_cli 5)
 set(rank_validate 6)
 set(layers base sim traces kernels models reports lab cli validate)
+if(NOT CMAKE_SCRIPT_MODE_FILE)
+  return()
+endif()
 cmake_minimum_required(VERSION 3.22) # script mode: the policies (IN_LIST) of the project
 
 # models/'s sub-layers: hardware costs, then scheduling, then the workload
