@@ -1,4 +1,5 @@
-/* cluster.c — parse, validate and rescale cluster descriptions (cluster.h).
+/* cluster.c — parse, validate and rescale cluster descriptions, and name the
+ * collective operations their calibration rules key on (cluster.h).
  *
  * The valid range of every number a cluster file holds is the table
  * clu_range_table below: one row per field, with its unit and the reason
@@ -71,6 +72,31 @@ const jx_range *clu_ranges(size_t *n)
 {
     *n = R_COUNT;
     return clu_range_table;
+}
+
+static const char *const op_names[COLL_NOPS] = {"all_gather", "reduce_scatter", "all_reduce",
+                                                "all_to_all", "broadcast",      "sendrecv",
+                                                "ring_shift"};
+
+const char *coll_op_name(int op)
+{
+    return op >= 0 && op < COLL_NOPS ? op_names[op] : "?";
+}
+
+int coll_op_parse(const char *name)
+{
+    static const struct {
+        const char *alias;
+        int op;
+    } alias[] = {{"allgather", COLL_ALL_GATHER}, {"reducescatter", COLL_REDUCE_SCATTER},
+                 {"allreduce", COLL_ALL_REDUCE}, {"alltoall", COLL_ALL_TO_ALL},
+                 {"bcast", COLL_BROADCAST},      {"send_recv", COLL_SENDRECV},
+                 {"p2p", COLL_SENDRECV}};
+    for (int i = 0; i < COLL_NOPS; i++)
+        if (strcmp(name, op_names[i]) == 0) return i;
+    for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
+        if (strcmp(name, alias[i].alias) == 0) return alias[i].op;
+    return -1;
 }
 
 static const char *const top_keys[] = {

@@ -28,8 +28,25 @@
 
 #include "sim/gpu.h"
 #include "base/base.h"
-#include "sim/coll.h"
 #include "base/jsonx.h"
+
+/* The collective operations, by the names a cluster file's calibration rules
+ * use for them (collectives.rules[].op). Here, below the collectives
+ * (sim/coll.h), so that a cluster is parsed without them. */
+typedef enum coll_op {
+    COLL_ALL_GATHER = 0,
+    COLL_REDUCE_SCATTER,
+    COLL_ALL_REDUCE,
+    COLL_ALL_TO_ALL,
+    COLL_BROADCAST,
+    COLL_SENDRECV,
+    COLL_RING_SHIFT, /* every member sends S to the next (ring attention's step) */
+    COLL_NOPS
+} coll_op;
+
+const char *coll_op_name(int op);
+/* Returns the op for a name ("all_gather", "allgather", ...) or -1. */
+int coll_op_parse(const char *name);
 
 #define CLU_SCHEMA   1
 #define CLU_MAXRULES 32

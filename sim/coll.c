@@ -9,31 +9,6 @@
 #include "sim/cluster.h"
 #include "sim/topo.h"
 
-static const char *const op_names[COLL_NOPS] = {"all_gather", "reduce_scatter", "all_reduce",
-                                                "all_to_all", "broadcast",      "sendrecv",
-                                                "ring_shift"};
-
-const char *coll_op_name(int op)
-{
-    return op >= 0 && op < COLL_NOPS ? op_names[op] : "?";
-}
-
-int coll_op_parse(const char *name)
-{
-    static const struct {
-        const char *alias;
-        int op;
-    } alias[] = {{"allgather", COLL_ALL_GATHER}, {"reducescatter", COLL_REDUCE_SCATTER},
-                 {"allreduce", COLL_ALL_REDUCE}, {"alltoall", COLL_ALL_TO_ALL},
-                 {"bcast", COLL_BROADCAST},      {"send_recv", COLL_SENDRECV},
-                 {"p2p", COLL_SENDRECV}};
-    for (int i = 0; i < COLL_NOPS; i++)
-        if (strcmp(name, op_names[i]) == 0) return i;
-    for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
-        if (strcmp(name, alias[i].alias) == 0) return alias[i].op;
-    return -1;
-}
-
 double coll_busbw_factor(int op, int n)
 {
     switch (op) {

@@ -32,21 +32,8 @@
 #define SFT_COLL_H
 
 #include "base/base.h"
+#include "sim/cluster.h" /* the cluster description, and coll_op */
 
-typedef enum coll_op {
-    COLL_ALL_GATHER = 0,
-    COLL_REDUCE_SCATTER,
-    COLL_ALL_REDUCE,
-    COLL_ALL_TO_ALL,
-    COLL_BROADCAST,
-    COLL_SENDRECV,
-    COLL_RING_SHIFT, /* every member sends S to the next (ring attention's step) */
-    COLL_NOPS
-} coll_op;
-
-const char *coll_op_name(int op);
-/* Returns the op for a name ("all_gather", "allgather", ...) or -1. */
-int coll_op_parse(const char *name);
 /* nccl-tests bus-bandwidth factor: busbw = algbw * factor(n). */
 double coll_busbw_factor(int op, int n);
 
@@ -67,7 +54,6 @@ typedef struct coll_plan {
     int nflows, cap;
 } coll_plan;
 
-struct clu_desc;
 /* Decomposes op over group[0..n-1] (GPU ids, distinct) into plan (which it
  * fills; reuse across calls, release with coll_plan_free). root indexes group
  * (broadcast; for sendrecv group = {src, dst}). */

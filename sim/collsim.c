@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "sim/coll.h"
 #include "sim/engine.h"
 #include "sim/prog.h"
 

@@ -1,11 +1,13 @@
 # Reports (issue 6): the HDF5 timeline, the Chrome trace, the schedule graph,
 # the Gantt chart and the atomic output of --out. The timeline and graph
-# tests re-run scenarios through the CLI library to know what to expect.
-sft_add_test(NAME test_reports_timeline SOURCES test_reports_timeline.c TIMEOUT 300)
-target_link_libraries(test_reports_timeline PRIVATE sftsim_cli)
-sft_add_test(NAME test_reports_trace SOURCES test_reports_trace.c TIMEOUT 300)
-sft_add_test(NAME test_reports_graph SOURCES test_reports_graph.c TIMEOUT 300)
-target_link_libraries(test_reports_graph PRIVATE sftsim_cli)
+# tests re-run scenarios through the CLI library to know what to expect; the
+# tests read the files back with HDF5's table API, zlib and cgraph.
+sft_add_test(NAME test_reports_timeline SOURCES test_reports_timeline.c
+             LIBS sftsim_cli ${HDF5_HL_LIB} TIMEOUT 300)
+sft_add_test(NAME test_reports_trace SOURCES test_reports_trace.c
+             LIBS ${HDF5_HL_LIB} ZLIB::ZLIB TIMEOUT 300)
+sft_add_test(NAME test_reports_graph SOURCES test_reports_graph.c
+             LIBS sftsim_cli PkgConfig::GV TIMEOUT 300)
 sft_add_test(NAME test_reports_files SOURCES test_reports_files.c TIMEOUT 300)
 
 # Valgrind over a comparison writing every report: no invalid access, no

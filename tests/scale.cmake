@@ -3,8 +3,8 @@
 # runs the 1024-GPU scenario that once corrupted the heap, at op and layer
 # granularity, and checks every output in full. Both run in the sanitizer
 # build too (no nosan label): there any overrun is fatal.
-sft_add_test(NAME test_scale SOURCES test_scale.c ARGS unit TIMEOUT 120)
-target_link_libraries(test_scale PRIVATE sftsim_cli)
+sft_add_test(NAME test_scale SOURCES test_scale.c ARGS unit TIMEOUT 120
+             LIBS sftsim_cli ${HDF5_HL_LIB} ZLIB::ZLIB) # reads the outputs back
 add_test(NAME test_scale_1024 COMMAND test_scale big)
 set_tests_properties(test_scale_1024 PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
   ENVIRONMENT "SFT_SRC=${CMAKE_SOURCE_DIR};SFT_BIN=${CMAKE_BINARY_DIR}")

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sim/cluster.h"
+#include "sim/coll.h"
 #include "sim/topo.h"
 #include "trange.h"
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "sim/cluster.h"
+#include "sim/coll.h"
 #include "sim/collsim.h"
 #include "base/iso.h"
 
