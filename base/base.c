@@ -554,6 +554,18 @@ sft_status sft_resolve_data(const char *kind, const char *arg, char **text, char
     return SFT_OK;
 }
 
+sft_status sft_load_data(const char *kind, const char *name_or_file, sft_parse_fn parse, void *ctx,
+                         sft_err *e)
+{
+    char *text = NULL, *origin = NULL;
+    sft_status st = sft_resolve_data(kind, name_or_file, &text, &origin, e);
+    if (st) return st;
+    st = parse(text, origin, ctx, e);
+    free(text);
+    free(origin);
+    return st;
+}
+
 double sft_wall(void)
 {
     struct timespec ts;

@@ -120,6 +120,18 @@ const char *sft_builtin_name(const char *kind, size_t i);
 sft_status sft_resolve_data(const char *kind, const char *arg, char **text, char **origin,
                             sft_err *e);
 
+/* One parser of a data file, called by sft_load_data: text (NUL-terminated)
+ * and origin (the path, or "built-in NAME", for messages) are borrowed for
+ * the call; ctx is the caller's, typically the object the parser fills. */
+typedef sft_status (*sft_parse_fn)(const char *text, const char *origin, void *ctx, sft_err *e);
+/* Loads NAME|FILE of kind as sft_resolve_data does and returns
+ * parse(text, origin, ctx, e); text and origin are freed when it returns,
+ * so a parser that keeps the origin copies it. The errors are
+ * sft_resolve_data's (an unknown name, a file that cannot be read, each
+ * naming it) or the parser's. */
+sft_status sft_load_data(const char *kind, const char *name_or_file, sft_parse_fn parse, void *ctx,
+                         sft_err *e);
+
 /* Monotonic wall clock in seconds. */
 double sft_wall(void);
 /* Parses a byte size: 123, 4K, 2M, 1G, 1.5G (binary multiples). -1 if bad. */

@@ -181,15 +181,15 @@ fail:
     return st;
 }
 
+/* trace_dist_parse as sft_load_data's parser: ctx is the trace_dist ** it sets. */
+static sft_status dist_parse_data(const char *text, const char *origin, void *ctx, sft_err *e)
+{
+    return trace_dist_parse(text, origin, ctx, e);
+}
+
 sft_status trace_dist_load(const char *name_or_file, trace_dist **out, sft_err *e)
 {
-    char *text = NULL, *origin = NULL;
-    sft_status st = sft_resolve_data("datasets", name_or_file, &text, &origin, e);
-    if (st) return st;
-    st = trace_dist_parse(text, origin, out, e);
-    free(text);
-    free(origin);
-    return st;
+    return sft_load_data("datasets", name_or_file, dist_parse_data, out, e);
 }
 
 void trace_dist_destroy(trace_dist *d)
