@@ -62,6 +62,23 @@ SFT_NORETURN void sft_die(const char *fmt, ...) SFT_PRINTF(1, 2);
     do {                                                                                           \
         if (!(cond)) sft_die(__VA_ARGS__);                                                         \
     } while (0)
+/* The debug tier beside SFT_CHECK: an internal invariant of a hot loop,
+ * too costly to check in release (never bad input: that is a status, and
+ * a model invariant is SFT_CHECK). On in the Debug build and in the
+ * sanitizer build (-O0, or SFT_SANITIZE); compiled out of the Release
+ * build, whose -O2 -g defines __OPTIMIZE__ but not NDEBUG, and wherever
+ * NDEBUG is defined. Compiled out, cond is not evaluated (only sizeof'd,
+ * so its names still count as used): it must have no side effects. */
+#if !defined(NDEBUG) && (defined(SFT_SANITIZE) || !defined(__OPTIMIZE__))
+#define SFT_DASSERT_ON         1
+#define SFT_DASSERT(cond, ...) SFT_CHECK(cond, __VA_ARGS__)
+#else
+#define SFT_DASSERT_ON 0
+#define SFT_DASSERT(cond, ...)                                                                     \
+    do {                                                                                           \
+        (void)sizeof(cond);                                                                        \
+    } while (0)
+#endif
 
 /* Inputs are regular files ("-" = standard input where the caller allows
  * it) no larger than a stated limit: a FIFO, a device, a directory or an

@@ -263,6 +263,19 @@ static void load_data_finds_builtins_and_files(void **state)
     assert_non_null(strstr(e.msg, "unknown cluster 'no-such-cluster'"));
 }
 
+/* SFT_DASSERT: on in the Debug and sanitizer builds, compiled out of
+ * Release (-O2 without NDEBUG) without evaluating its condition. */
+static void debug_assert_tier(void **state)
+{
+    (void)state;
+    int evaluated = 0;
+    SFT_DASSERT((evaluated = 1) != 0, "never fails");
+    assert_int_equal(evaluated, SFT_DASSERT_ON);
+#if defined(__OPTIMIZE__) && !defined(SFT_SANITIZE)
+    assert_int_equal(SFT_DASSERT_ON, 0);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +287,7 @@ int main(void)
         cmocka_unit_test(full_disk_is_an_output_error),
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(load_data_finds_builtins_and_files),
+        cmocka_unit_test(debug_assert_tier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
