@@ -153,9 +153,12 @@ sft_status sft_load_data(const char *kind, const char *name_or_file, sft_parse_f
 double sft_wall(void);
 /* Parses a byte size: 123, 4K, 2M, 1G, 1.5G (binary multiples). -1 if bad. */
 double sft_parse_bytes(const char *s);
-/* Parses a decimal integer into *out; 0 on success, -1 if not all digits or out of range. */
-int sft_parse_long(const char *s, long lo, long hi, long *out);
-int sft_parse_double(const char *s, double *out);
+/* Parses a decimal integer in [lo, hi] into *out. SFT_EINPUT, *out
+ * untouched and no message (the caller names the option), if s is not all
+ * digits or is out of range. */
+sft_status sft_parse_long(const char *s, long lo, long hi, long *out);
+/* The same for a finite number (strtod's syntax). */
+sft_status sft_parse_double(const char *s, double *out);
 
 #ifdef __cplusplus
 }
