@@ -47,12 +47,14 @@ sft_status sft_verrf(sft_err *e, sft_status st, const char *fmt, va_list ap);
 sft_status sft_err_prefix(sft_err *e, const char *fmt, ...) SFT_PRINTF(2, 3);
 void sft_err_clear(sft_err *e);
 
-/* Allocation: abort with a message on exhaustion (nothing sensible to do). */
+/* Allocation: abort with a message on exhaustion (nothing sensible to do).
+ * Each creates its result: the caller frees it. */
 void *sft_xmalloc(size_t n);
 void *sft_xcalloc(size_t n, size_t size);
 void *sft_xrealloc(void *p, size_t n);
 char *sft_xstrdup(const char *s);
-/* Grows *p (element size sz) so that index need-1 is valid; *cap updated. */
+/* Grows *p (element size sz) so that index need-1 is valid; *cap updated.
+ * *p stays the caller's (it frees it); pointers into the old block die. */
 void sft_grow(void **p, size_t *cap, size_t need, size_t sz);
 #define SFT_GROW(arr, cap, need) sft_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
@@ -116,7 +118,11 @@ int sft_utf8_valid(const char *s, size_t n);
  * or rename is EOUTPUT with the file and strerror. */
 void sft_cleanup_on_signals(void);
 typedef struct sft_ofile sft_ofile;
+/* Creates the temporary (NULL with e set on failure); sft_ofile_commit or
+ * sft_ofile_abort destroys it. */
 sft_ofile *sft_ofile_open(const char *path, sft_err *e);
+/* The temporary's stream and name, borrowed: valid until f is destroyed
+ * (never fclose the stream). */
 FILE *sft_ofile_fp(sft_ofile *f);
 const char *sft_ofile_tmpname(const sft_ofile *f);
 sft_status sft_ofile_commit(sft_ofile *f, sft_err *e); /* destroys f */
@@ -128,7 +134,8 @@ sft_status sft_write_file(const char *path, const void *data, size_t len, sft_er
  * kind: "clusters", "gpus", "calibration", "models", "datasets".
  * Returns the text (static storage) or NULL. */
 const char *sft_builtin(const char *kind, const char *name, size_t *len);
-/* Iterates names of one kind: returns the i-th name or NULL past the end. */
+/* Iterates names of one kind: returns the i-th name (static storage) or
+ * NULL past the end. */
 const char *sft_builtin_name(const char *kind, size_t i);
 
 /* Resolves NAME|FILE: if arg names an existing file (or contains '/' or ends in

@@ -72,8 +72,8 @@ sft_status jx_long_in(const jx_ctx *c, const cJSON *obj, const char *key, int fl
 /* Checks a value already read (or derived) against r; key names it. */
 sft_status jx_check_range(const jx_ctx *c, const char *key, const jx_range *r, double x);
 /* The object that holds a range's field in doc (its path, "[]" taking an
- * array's first element) and, in *key, the field's last name (borrowed from
- * field); NULL when a step is missing. Borrows doc: for tests and tools
+ * array's first element; borrowed: part of doc) and, in *key, the field's
+ * last name (borrowed from field); NULL when a step is missing. Borrows doc: for tests and tools
  * that probe every row of a table on a real document. */
 cJSON *jx_field_parent(cJSON *doc, const char *field, const char **key);
 /* Formats x for messages and docs: integers in full below 1e9, else %g. */
