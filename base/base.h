@@ -5,7 +5,8 @@
  * Invariants: a function that can fail returns sft_status; on failure it has
  * written a one-line message into the caller's sft_err (never a global) that
  * names the file, the field or line, and what would be valid. The status
- * values are the process exit codes of DESIGN §3.
+ * values are the process exit codes (README.md, "Inputs, outputs and exit
+ * codes").
  */
 #ifndef SFT_BASE_H
 #define SFT_BASE_H

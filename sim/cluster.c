@@ -2,8 +2,9 @@
  *
  * The valid range of every number a cluster file holds is the table
  * clu_range_table below: one row per field, with its unit and the reason
- * for its bounds (DESIGN §5). It is the check and the documentation both;
- * clu_ranges() hands it to tests and docs. */
+ * for its bounds (README.md, "Inputs, outputs and exit codes"). It is the
+ * check and the documentation both; clu_ranges() hands it to tests and
+ * docs. */
 #include "sim/cluster.h"
 
 #include <stdlib.h>

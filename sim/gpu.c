@@ -1,7 +1,8 @@
 /* gpu.c — parse GPU datasheet descriptions (see gpu.h).
  *
  * gpu_range_table is the one place that states the valid range of each
- * number of a GPU description, with its unit and reason (DESIGN §5). */
+ * number of a GPU description, with its unit and reason (README.md, "Inputs,
+ * outputs and exit codes"). */
 #include "sim/gpu.h"
 
 #include <string.h>

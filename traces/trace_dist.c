@@ -50,8 +50,9 @@ static const char *const top_keys[] = {"schema", "name",    "description", "sour
                                        "method", "min_len", "max_len",     "cdf",    NULL};
 static const char *const point_keys[] = {"below", "percent", NULL};
 
-/* The valid range of every number of a dataset file (DESIGN §5), with its
- * reason: the one place they are stated (traces/README.md shows them). */
+/* The valid range of every number of a dataset file (README.md, "Inputs,
+ * outputs and exit codes"), with its reason: the one place they are stated
+ * (traces/README.md shows them). */
 enum { R_MIN_LEN, R_MAX_LEN, R_BELOW, R_PERCENT, R_COUNT };
 
 #define LEN_WHY "a sample length: 1 token to TRACE_MAX_LEN, far above any real sequence"

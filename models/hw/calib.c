@@ -1,9 +1,10 @@
 /* calib.c — calibration tables and their interpolation (calib.h).
  *
  * cal_range_table is the one place that states the valid range of each
- * number of a calibration table, with its reason (DESIGN §5). Tables are
- * also measured on the CPU reference kernels (validate/), so the bounds on
- * the device's peak and efficiencies reach down to one slow CPU core. */
+ * number of a calibration table, with its reason (README.md, "Inputs,
+ * outputs and exit codes"). Tables are also measured on the CPU reference
+ * kernels (validate/), so the bounds on the device's peak and efficiencies
+ * reach down to one slow CPU core. */
 #include "models/hw/calib.h"
 
 #include <math.h>
