@@ -266,7 +266,7 @@ static int tmp_pid(const char *name, long *pid)
     if (!*d) return 0;
     for (const char *c = d; *c; c++)
         if (*c < '0' || *c > '9') return 0;
-    return sft_parse_long(d, 1, 0x7fffffffL, pid) == 0;
+    return sft_parse_long(d, 1, 0x7fffffffL, pid) == SFT_OK;
 }
 
 sft_status sft_outdir_prepare(const char *opt, const char *path, sft_err *e)
@@ -554,6 +554,18 @@ sft_status sft_resolve_data(const char *kind, const char *arg, char **text, char
     return SFT_OK;
 }
 
+sft_status sft_load_data(const char *kind, const char *name_or_file, sft_parse_fn parse, void *ctx,
+                         sft_err *e)
+{
+    char *text = NULL, *origin = NULL;
+    sft_status st = sft_resolve_data(kind, name_or_file, &text, &origin, e);
+    if (st) return st;
+    st = parse(text, origin, ctx, e);
+    free(text);
+    free(origin);
+    return st;
+}
+
 double sft_wall(void)
 {
     struct timespec ts;
@@ -598,24 +610,24 @@ double sft_parse_bytes(const char *s)
     return v * m;
 }
 
-int sft_parse_long(const char *s, long lo, long hi, long *out)
+sft_status sft_parse_long(const char *s, long lo, long hi, long *out)
 {
-    if (!s || !*s) return -1;
+    if (!s || !*s) return SFT_EINPUT;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi) return -1;
+    if (errno || *end || end == s || v < lo || v > hi) return SFT_EINPUT;
     *out = v;
-    return 0;
+    return SFT_OK;
 }
 
-int sft_parse_double(const char *s, double *out)
+sft_status sft_parse_double(const char *s, double *out)
 {
-    if (!s || !*s) return -1;
+    if (!s || !*s) return SFT_EINPUT;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || *end || end == s || !isfinite(v)) return -1;
+    if (errno || *end || end == s || !isfinite(v)) return SFT_EINPUT;
     *out = v;
-    return 0;
+    return SFT_OK;
 }

@@ -5,7 +5,8 @@
  * Invariants: a function that can fail returns sft_status; on failure it has
  * written a one-line message into the caller's sft_err (never a global) that
  * names the file, the field or line, and what would be valid. The status
- * values are the process exit codes of DESIGN §3.
+ * values are the process exit codes (README.md, "Inputs, outputs and exit
+ * codes").
  */
 #ifndef SFT_BASE_H
 #define SFT_BASE_H
@@ -47,12 +48,14 @@ sft_status sft_verrf(sft_err *e, sft_status st, const char *fmt, va_list ap);
 sft_status sft_err_prefix(sft_err *e, const char *fmt, ...) SFT_PRINTF(2, 3);
 void sft_err_clear(sft_err *e);
 
-/* Allocation: abort with a message on exhaustion (nothing sensible to do). */
+/* Allocation: abort with a message on exhaustion (nothing sensible to do).
+ * Each creates its result: the caller frees it. */
 void *sft_xmalloc(size_t n);
 void *sft_xcalloc(size_t n, size_t size);
 void *sft_xrealloc(void *p, size_t n);
 char *sft_xstrdup(const char *s);
-/* Grows *p (element size sz) so that index need-1 is valid; *cap updated. */
+/* Grows *p (element size sz) so that index need-1 is valid; *cap updated.
+ * *p stays the caller's (it frees it); pointers into the old block die. */
 void sft_grow(void **p, size_t *cap, size_t need, size_t sz);
 #define SFT_GROW(arr, cap, need) sft_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
@@ -62,6 +65,23 @@ SFT_NORETURN void sft_die(const char *fmt, ...) SFT_PRINTF(1, 2);
     do {                                                                                           \
         if (!(cond)) sft_die(__VA_ARGS__);                                                         \
     } while (0)
+/* The debug tier beside SFT_CHECK: an internal invariant of a hot loop,
+ * too costly to check in release (never bad input: that is a status, and
+ * a model invariant is SFT_CHECK). On in the Debug build and in the
+ * sanitizer build (-O0, or SFT_SANITIZE); compiled out of the Release
+ * build, whose -O2 -g defines __OPTIMIZE__ but not NDEBUG, and wherever
+ * NDEBUG is defined. Compiled out, cond is not evaluated (only sizeof'd,
+ * so its names still count as used): it must have no side effects. */
+#if !defined(NDEBUG) && (defined(SFT_SANITIZE) || !defined(__OPTIMIZE__))
+#define SFT_DASSERT_ON         1
+#define SFT_DASSERT(cond, ...) SFT_CHECK(cond, __VA_ARGS__)
+#else
+#define SFT_DASSERT_ON 0
+#define SFT_DASSERT(cond, ...)                                                                     \
+    do {                                                                                           \
+        (void)sizeof(cond);                                                                        \
+    } while (0)
+#endif
 
 /* Inputs are regular files ("-" = standard input where the caller allows
  * it) no larger than a stated limit: a FIFO, a device, a directory or an
@@ -99,7 +119,11 @@ int sft_utf8_valid(const char *s, size_t n);
  * or rename is EOUTPUT with the file and strerror. */
 void sft_cleanup_on_signals(void);
 typedef struct sft_ofile sft_ofile;
+/* Creates the temporary (NULL with e set on failure); sft_ofile_commit or
+ * sft_ofile_abort destroys it. */
 sft_ofile *sft_ofile_open(const char *path, sft_err *e);
+/* The temporary's stream and name, borrowed: valid until f is destroyed
+ * (never fclose the stream). */
 FILE *sft_ofile_fp(sft_ofile *f);
 const char *sft_ofile_tmpname(const sft_ofile *f);
 sft_status sft_ofile_commit(sft_ofile *f, sft_err *e); /* destroys f */
@@ -111,7 +135,8 @@ sft_status sft_write_file(const char *path, const void *data, size_t len, sft_er
  * kind: "clusters", "gpus", "calibration", "models", "datasets".
  * Returns the text (static storage) or NULL. */
 const char *sft_builtin(const char *kind, const char *name, size_t *len);
-/* Iterates names of one kind: returns the i-th name or NULL past the end. */
+/* Iterates names of one kind: returns the i-th name (static storage) or
+ * NULL past the end. */
 const char *sft_builtin_name(const char *kind, size_t i);
 
 /* Resolves NAME|FILE: if arg names an existing file (or contains '/' or ends in
@@ -120,13 +145,28 @@ const char *sft_builtin_name(const char *kind, size_t i);
 sft_status sft_resolve_data(const char *kind, const char *arg, char **text, char **origin,
                             sft_err *e);
 
+/* One parser of a data file, called by sft_load_data: text (NUL-terminated)
+ * and origin (the path, or "built-in NAME", for messages) are borrowed for
+ * the call; ctx is the caller's, typically the object the parser fills. */
+typedef sft_status (*sft_parse_fn)(const char *text, const char *origin, void *ctx, sft_err *e);
+/* Loads NAME|FILE of kind as sft_resolve_data does and returns
+ * parse(text, origin, ctx, e); text and origin are freed when it returns,
+ * so a parser that keeps the origin copies it. The errors are
+ * sft_resolve_data's (an unknown name, a file that cannot be read, each
+ * naming it) or the parser's. */
+sft_status sft_load_data(const char *kind, const char *name_or_file, sft_parse_fn parse, void *ctx,
+                         sft_err *e);
+
 /* Monotonic wall clock in seconds. */
 double sft_wall(void);
 /* Parses a byte size: 123, 4K, 2M, 1G, 1.5G (binary multiples). -1 if bad. */
 double sft_parse_bytes(const char *s);
-/* Parses a decimal integer into *out; 0 on success, -1 if not all digits or out of range. */
-int sft_parse_long(const char *s, long lo, long hi, long *out);
-int sft_parse_double(const char *s, double *out);
+/* Parses a decimal integer in [lo, hi] into *out. SFT_EINPUT, *out
+ * untouched and no message (the caller names the option), if s is not all
+ * digits or is out of range. */
+sft_status sft_parse_long(const char *s, long lo, long hi, long *out);
+/* The same for a finite number (strtod's syntax). */
+sft_status sft_parse_double(const char *s, double *out);
 
 #ifdef __cplusplus
 }

@@ -1,17 +1,16 @@
 /* jsonx.h — strict JSON input on top of cJSON: every error names the file,
  * the dotted field path and what would be valid; unknown fields are errors
- * (DESIGN §5); parse errors give line and column. No global error state: the
+ * (README.md); parse errors give line and column. No global error state: the
  * caller's sft_err carries the message (cJSON's own global error pointer is
  * never read).
  *
  * Numbers: every numeric field of every schema has a stated physical range
- * (DESIGN §5). Each schema keeps its ranges in one table of jx_range rows at
- * the top of its parser (field, bounds, unit, the reason in one line), read
- * through jx_num_in / jx_long_in, so the table is both the check and its
- * documentation. Strings: every string read is valid UTF-8 and, unless the
- * field is free text (JX_TEXT), free of control characters; names also have
- * a length limit (jx_name), so nothing read can make the JSON or the text
- * sftsim prints invalid.
+ * (README.md, "Inputs, outputs and exit codes"). Each schema keeps its
+ * ranges in one table of jx_range rows at the top of its parser (field,
+ * bounds, unit, the reason in one line), read through jx_num_in / jx_long_in, so the table is both
+ * the check and its documentation. Strings: every string read is valid UTF-8 and, unless the field
+ * is free text (JX_TEXT), free of control characters; names also have a length limit (jx_name), so
+ * nothing read can make the JSON or the text sftsim prints invalid.
  */
 #ifndef SFT_JSONX_H
 #define SFT_JSONX_H
@@ -72,8 +71,8 @@ sft_status jx_long_in(const jx_ctx *c, const cJSON *obj, const char *key, int fl
 /* Checks a value already read (or derived) against r; key names it. */
 sft_status jx_check_range(const jx_ctx *c, const char *key, const jx_range *r, double x);
 /* The object that holds a range's field in doc (its path, "[]" taking an
- * array's first element) and, in *key, the field's last name (borrowed from
- * field); NULL when a step is missing. Borrows doc: for tests and tools
+ * array's first element; borrowed: part of doc) and, in *key, the field's
+ * last name (borrowed from field); NULL when a step is missing. Borrows doc: for tests and tools
  * that probe every row of a table on a real document. */
 cJSON *jx_field_parent(cJSON *doc, const char *field, const char **key);
 /* Formats x for messages and docs: integers in full below 1e9, else %g. */

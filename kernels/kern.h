@@ -163,7 +163,8 @@ sft_status kern_time_attn(kern_backend b, const kern_attn_shape *s, kern_dir dir
 sft_status kern_time_gemm(kern_backend b, int m, int n, int k, int warmup, int reps,
                           double *median_s, sft_err *e);
 
-/* Name of a backend ("cpu", "cuda") and of a direction ("fwd", "bwd"). */
+/* Name of a backend ("cpu", "cuda") and of a direction ("fwd", "bwd");
+ * static storage. */
 const char *kern_backend_name(kern_backend b);
 const char *kern_dir_name(kern_dir d);
 

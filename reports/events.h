@@ -59,7 +59,8 @@ double *rep_step_ends(const prog *p, const eng_result *r, int *nsteps);
 const char *rep_kind_name(int kind);
 const char *rep_stream_name(int stream);
 /* The category's name through src->cat_name, else (no name function, or
- * cat out of 0..ncats-1) its number, formatted in buf. */
+ * cat out of 0..ncats-1) its number, formatted in buf. Returns cat_name's
+ * string or buf (borrowed either way). */
 const char *rep_cat_name(const rep_src *src, int cat, char *buf, size_t len);
 
 /* One GPU's memory curve: every ALLOC and FREE in time order, ties broken

@@ -216,10 +216,9 @@ static void tick_label(char *buf, size_t len, double v, double step)
     snprintf(buf, len, "%.*f", dec, v);
 }
 
-static void draw(cairo_t *cr, const chart *C)
+/* The title, the line under it and the legend, above the first panel. */
+static void draw_heading(cairo_t *cr, const chart *C)
 {
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_paint(cr);
     const rep_src *s0 = C->p[0].src;
     int G = prog_ngpus(s0->p);
     char buf[512];
@@ -240,7 +239,11 @@ static void draw(cairo_t *cr, const chart *C)
              G, s0->dp, s0->cp, rows);
     cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
     text(cr, MARGIN_L, 48, 12, 0, 0, buf);
-    /* legend */
+}
+
+/* A swatch and label per class, then the comm strip's, in one line. */
+static void draw_legend(cairo_t *cr)
+{
     double lx = MARGIN_L;
     for (int k = 0; k <= K_NCLASS; k++) {
         if (k < K_NCLASS) {
@@ -261,88 +264,132 @@ static void draw(cairo_t *cr, const chart *C)
         cairo_text_extents(cr, lab, &ext);
         lx += 22 + ext.x_advance + 26;
     }
-    double scale = (double)PLOT_W / (double)C->span;
+}
+
+/* The panel's title at y: its step time and, beside others, how far it is
+ * from the fastest (fastest: the shortest step of all panels, ns). */
+static void draw_panel_title(cairo_t *cr, const chart *C, const panel *P, double y, int64_t fastest)
+{
+    char buf[512];
+    double len = (double)(P->hi - P->lo) * 1e-9;
+    int off = snprintf(buf, sizeof buf, "%s: step %d takes %.4f s", P->src->policy, C->step, len);
+    if (C->n > 1 && P->hi - P->lo == fastest)
+        off += snprintf(buf + off, sizeof buf - (size_t)off, " (fastest)");
+    else if (C->n > 1)
+        off += snprintf(buf + off, sizeof buf - (size_t)off, " (+%.1f%% over the fastest)",
+                        100.0 * (double)(P->hi - P->lo - fastest) / (double)fastest);
+    if (P->every > 1)
+        snprintf(buf + off, sizeof buf - (size_t)off, "; the busiest GPU of each %d", P->every);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    text(cr, MARGIN_L, y + 17, 14, 1, 0, buf);
+}
+
+/* The time axis of a panel whose rows span [top, top + h): a grid line and
+ * a label per tick, in seconds on the shared scale. */
+static void draw_axis(cairo_t *cr, const chart *C, double top, double h)
+{
+    char buf[64];
     double span_s = (double)C->span * 1e-9, tstep = tick_step(span_s);
+    cairo_set_line_width(cr, 1);
+    for (double t = 0; t <= span_s * (1 + 1e-9); t += tstep) {
+        double x = MARGIN_L + floor(t / span_s * PLOT_W) + 0.5;
+        cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+        cairo_move_to(cr, x, top);
+        cairo_line_to(cr, x, top + h + 4);
+        cairo_stroke(cr);
+        tick_label(buf, sizeof buf, t, tstep);
+        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+        text(cr, x, top + h + 16, 10, 0, 0.5, buf);
+    }
+    text(cr, MARGIN_L + PLOT_W + 8, top + h + 16, 10, 0, 0, "seconds");
+}
+
+/* The rows' segments: one path per class, so a few fills and a compact SVG.
+ * bh: a bar's height, sh: the comm strip's. */
+static void draw_lanes(cairo_t *cr, const chart *C, const panel *P, double top, double bh,
+                       double sh)
+{
+    for (int cls = 0; cls <= K_NCLASS; cls++) {
+        rgb(cr, cls < K_NCLASS ? colour[cls] : strip_colour);
+        for (int k = 0; k < P->nrows; k++) {
+            const row *R = &P->rows[k];
+            double ry = top + (double)k * C->rh;
+            for (int q = 0; q < R->ns; q++) {
+                const seg *S = &R->s[q];
+                if (S->cls != cls) continue;
+                if (cls == K_NCLASS)
+                    cairo_rectangle(cr, MARGIN_L + S->x0, ry + bh - sh, S->x1 - S->x0, sh);
+                else
+                    cairo_rectangle(cr, MARGIN_L + S->x0, ry, S->x1 - S->x0, bh);
+            }
+        }
+        cairo_fill(cr);
+    }
+}
+
+/* GPU labels left of the rows (as many as fit) and, when every GPU has its
+ * row, a line between CP groups (DP ranks). gap: pixels between rows. */
+static void draw_row_labels(cairo_t *cr, const chart *C, const panel *P, double top, double bh,
+                            int gap)
+{
+    char buf[32];
+    int label_every = (int)ceil(11.0 / C->rh);
+    for (int k = 0; k < P->nrows; k++) {
+        const row *R = &P->rows[k];
+        double ry = top + (double)k * C->rh;
+        if (k % label_every == 0) {
+            snprintf(buf, sizeof buf, "GPU %d", R->gpu);
+            cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+            text(cr, MARGIN_L - 6, ry + bh / 2 + 4, C->rh >= 10 ? 10 : 9, 0, 1, buf);
+        }
+        if (P->every == 1 && P->src->cp > 1 && k > 0 && R->gpu % P->src->cp == 0) {
+            cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+            cairo_set_line_width(cr, 1);
+            cairo_move_to(cr, MARGIN_L - 40, floor(ry) + 0.5 - gap);
+            cairo_line_to(cr, MARGIN_L + PLOT_W, floor(ry) + 0.5 - gap);
+            cairo_stroke(cr);
+        }
+    }
+}
+
+/* The dashed line at the panel's step end, labelled with its time. */
+static void draw_step_end(cairo_t *cr, const chart *C, const panel *P, double top, double h)
+{
+    char buf[64];
+    double xe = MARGIN_L + (double)(P->hi - P->lo) * ((double)PLOT_W / (double)C->span);
+    const double dash[] = {4, 3};
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    cairo_set_line_width(cr, 1.2);
+    cairo_move_to(cr, xe, top - 4);
+    cairo_line_to(cr, xe, top + h);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+    snprintf(buf, sizeof buf, "%.4f s", (double)(P->hi - P->lo) * 1e-9);
+    text(cr, xe + 4, top + 10, 11, 1, 0, buf);
+}
+
+/* The whole chart: heading and legend, then the panels top to bottom. */
+static void draw(cairo_t *cr, const chart *C)
+{
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    draw_heading(cr, C);
+    draw_legend(cr);
     int64_t fastest = C->p[0].hi - C->p[0].lo;
     for (int i = 1; i < C->n; i++)
         if (C->p[i].hi - C->p[i].lo < fastest) fastest = C->p[i].hi - C->p[i].lo;
     double y = HEAD_H;
     for (int i = 0; i < C->n; i++) {
         const panel *P = &C->p[i];
-        double len = (double)(P->hi - P->lo) * 1e-9;
-        int off =
-            snprintf(buf, sizeof buf, "%s: step %d takes %.4f s", P->src->policy, C->step, len);
-        if (C->n > 1 && P->hi - P->lo == fastest)
-            off += snprintf(buf + off, sizeof buf - (size_t)off, " (fastest)");
-        else if (C->n > 1)
-            off += snprintf(buf + off, sizeof buf - (size_t)off, " (+%.1f%% over the fastest)",
-                            100.0 * (double)(P->hi - P->lo - fastest) / (double)fastest);
-        if (P->every > 1)
-            snprintf(buf + off, sizeof buf - (size_t)off, "; the busiest GPU of each %d", P->every);
-        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        text(cr, MARGIN_L, y + 17, 14, 1, 0, buf);
+        draw_panel_title(cr, C, P, y, fastest);
         double top = y + PANEL_HEAD, h = (double)P->nrows * C->rh;
-        /* grid */
-        cairo_set_line_width(cr, 1);
-        for (double t = 0; t <= span_s * (1 + 1e-9); t += tstep) {
-            double x = MARGIN_L + floor(t / span_s * PLOT_W) + 0.5;
-            cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
-            cairo_move_to(cr, x, top);
-            cairo_line_to(cr, x, top + h + 4);
-            cairo_stroke(cr);
-            tick_label(buf, sizeof buf, t, tstep);
-            cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-            text(cr, x, top + h + 16, 10, 0, 0.5, buf);
-        }
-        text(cr, MARGIN_L + PLOT_W + 8, top + h + 16, 10, 0, 0, "seconds");
-        int gap = C->rh >= 6 ? 1 : 0, label_every = (int)ceil(11.0 / C->rh);
+        draw_axis(cr, C, top, h);
+        int gap = C->rh >= 6 ? 1 : 0;
         double bh = C->rh - gap, sh = C->rh >= 12 ? floor(C->rh / 4.0) : 2;
-        /* one path per class: a few fills, and a compact SVG */
-        for (int cls = 0; cls <= K_NCLASS; cls++) {
-            rgb(cr, cls < K_NCLASS ? colour[cls] : strip_colour);
-            for (int k = 0; k < P->nrows; k++) {
-                const row *R = &P->rows[k];
-                double ry = top + (double)k * C->rh;
-                for (int q = 0; q < R->ns; q++) {
-                    const seg *S = &R->s[q];
-                    if (S->cls != cls) continue;
-                    if (cls == K_NCLASS)
-                        cairo_rectangle(cr, MARGIN_L + S->x0, ry + bh - sh, S->x1 - S->x0, sh);
-                    else
-                        cairo_rectangle(cr, MARGIN_L + S->x0, ry, S->x1 - S->x0, bh);
-                }
-            }
-            cairo_fill(cr);
-        }
-        for (int k = 0; k < P->nrows; k++) {
-            const row *R = &P->rows[k];
-            double ry = top + (double)k * C->rh;
-            if (k % label_every == 0) {
-                snprintf(buf, sizeof buf, "GPU %d", R->gpu);
-                cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-                text(cr, MARGIN_L - 6, ry + bh / 2 + 4, C->rh >= 10 ? 10 : 9, 0, 1, buf);
-            }
-            /* a line between CP groups (DP ranks) when every GPU is shown */
-            if (P->every == 1 && P->src->cp > 1 && k > 0 && R->gpu % P->src->cp == 0) {
-                cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-                cairo_set_line_width(cr, 1);
-                cairo_move_to(cr, MARGIN_L - 40, floor(ry) + 0.5 - gap);
-                cairo_line_to(cr, MARGIN_L + PLOT_W, floor(ry) + 0.5 - gap);
-                cairo_stroke(cr);
-            }
-        }
-        /* the step's end */
-        double xe = MARGIN_L + (double)(P->hi - P->lo) * scale;
-        const double dash[] = {4, 3};
-        cairo_set_dash(cr, dash, 2, 0);
-        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        cairo_set_line_width(cr, 1.2);
-        cairo_move_to(cr, xe, top - 4);
-        cairo_line_to(cr, xe, top + h);
-        cairo_stroke(cr);
-        cairo_set_dash(cr, NULL, 0, 0);
-        snprintf(buf, sizeof buf, "%.4f s", len);
-        text(cr, xe + 4, top + 10, 11, 1, 0, buf);
+        draw_lanes(cr, C, P, top, bh, sh);
+        draw_row_labels(cr, C, P, top, bh, gap);
+        draw_step_end(cr, C, P, top, h);
         y = top + h + AXIS_H + PANEL_GAP;
     }
 }

@@ -39,6 +39,7 @@ typedef struct h5x_file h5x_file;
 
 /* Creates path's temporary file (h5x_commit or h5x_abort destroys it). */
 h5x_file *h5x_create(const char *path, sft_err *e);
+/* The file's root group, borrowed: valid while f lives (never close it). */
 hid_t h5x_root(const h5x_file *f);
 /* Closes the file and renames it over the path; destroys f. */
 sft_status h5x_commit(h5x_file *f, sft_err *e);

@@ -1,7 +1,7 @@
-/* timeline.h — the HDF5 timeline of a run (DESIGN §5, schema in
- * reports/README.md): every executed op as one row of /events, the steps,
- * each GPU's allocation curve and totals, and the interned op names, as
- * tables that h5py and pandas.read_hdf(path, "/events") read.
+/* timeline.h — the HDF5 timeline of a run (schema in reports/README.md):
+ * every executed op as one row of /events, the steps, each GPU's
+ * allocation curve and totals, and the interned op names, as tables that
+ * h5py and pandas.read_hdf(path, "/events") read.
  *
  * Layout: a run writes its tables at the root; a comparison writes one group
  * per policy (/deepspeed/events, /skrull/events, ...). Root attributes carry

@@ -3,8 +3,9 @@
  *
  * The valid range of every number a cluster file holds is the table
  * clu_range_table below: one row per field, with its unit and the reason
- * for its bounds (DESIGN §5). It is the check and the documentation both;
- * clu_ranges() hands it to tests and docs. */
+ * for its bounds (README.md, "Inputs, outputs and exit codes"). It is the
+ * check and the documentation both; clu_ranges() hands it to tests and
+ * docs. */
 #include "sim/cluster.h"
 
 #include <stdlib.h>
@@ -293,15 +294,15 @@ out:
     return st;
 }
 
+/* clu_parse as sft_load_data's parser: ctx is the clu_desc it fills. */
+static sft_status clu_parse_data(const char *text, const char *origin, void *ctx, sft_err *e)
+{
+    return clu_parse(text, origin, ctx, e);
+}
+
 sft_status clu_load(const char *name_or_file, clu_desc *out, sft_err *e)
 {
-    char *text = NULL, *origin = NULL;
-    sft_status st = sft_resolve_data("clusters", name_or_file, &text, &origin, e);
-    if (st) return st;
-    st = clu_parse(text, origin, out, e);
-    free(text);
-    free(origin);
-    return st;
+    return sft_load_data("clusters", name_or_file, clu_parse_data, out, e);
 }
 
 sft_status clu_scale(clu_desc *c, long gpus, sft_err *e)

@@ -140,6 +140,10 @@ static void stream_main(void *arg)
         }
         case PK_RECORD: {
             ev_rt *v = &E->evs[o->ref];
+            /* prog_check proved it once per program; a second record would
+             * resume the waiters of a later use */
+            SFT_DASSERT(!v->done, "engine: event %d recorded twice (gpu %d stream %d op %d)",
+                        o->ref, A->gpu, A->stream, i);
             st[i] = en[i] = now(E);
             v->done = 1;
             wl_wake(&v->w);
@@ -160,6 +164,11 @@ static void stream_main(void *arg)
             int op, group, gn;
             prog_coll_get(E->p, o->ref, &op, &group, NULL, NULL);
             prog_group_members(E->p, group, &gn);
+            /* one COLL op per member (prog_check): an extra arrival would
+             * start the collective twice or never */
+            SFT_DASSERT(c->arrived < gn,
+                        "engine: collective %d: gpu %d arrives after all %d members", o->ref,
+                        A->gpu, gn);
             st[i] = now(E);
             if (++c->arrived < gn) {
                 wl_add(&c->w, sgx_self());

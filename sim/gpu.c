@@ -1,10 +1,10 @@
 /* gpu.c — parse GPU datasheet descriptions (see gpu.h).
  *
  * gpu_range_table is the one place that states the valid range of each
- * number of a GPU description, with its unit and reason (DESIGN §5). */
+ * number of a GPU description, with its unit and reason (README.md, "Inputs,
+ * outputs and exit codes"). */
 #include "sim/gpu.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 enum { R_TFLOPS, R_HBM, R_MEM, R_NVL, R_LAUNCH, R_COUNT };
@@ -83,16 +83,17 @@ sft_status hw_gpu_parse(const cJSON *j, const char *origin, const char *path, hw
     return SFT_OK;
 }
 
+/* A whole GPU file as sft_load_data's parser: ctx is the hw_gpu it fills. */
+static sft_status gpu_parse_data(const char *text, const char *origin, void *ctx, sft_err *e)
+{
+    cJSON *j = NULL;
+    sft_status st = jx_parse(text, origin, &j, e);
+    if (!st) st = hw_gpu_parse(j, origin, "", ctx, e);
+    cJSON_Delete(j);
+    return st;
+}
+
 sft_status hw_gpu_load(const char *name_or_file, hw_gpu *out, sft_err *e)
 {
-    char *text = NULL, *origin = NULL;
-    cJSON *j = NULL;
-    sft_status st = sft_resolve_data("gpus", name_or_file, &text, &origin, e);
-    if (st) return st;
-    st = jx_parse(text, origin, &j, e);
-    if (!st) st = hw_gpu_parse(j, origin, "", out, e);
-    cJSON_Delete(j);
-    free(text);
-    free(origin);
-    return st;
+    return sft_load_data("gpus", name_or_file, gpu_parse_data, out, e);
 }

@@ -49,6 +49,7 @@ typedef struct prog_op {
 
 typedef struct prog prog;
 
+/* Creates an empty program for ngpus GPUs (prog_destroy). */
 prog *prog_create(int ngpus);
 void prog_destroy(prog *p);
 int prog_ngpus(const prog *p);
@@ -60,12 +61,14 @@ int prog_ngpus(const prog *p);
  * than that many distinct ones aborts with a message (a builder bug or a
  * model with absurdly many op names: an id must never wrap). */
 int prog_intern(prog *p, const char *name);
+/* The name of id (borrowed: valid while p lives), "?" when out of range. */
 const char *prog_string(const prog *p, int id);
 int prog_nstrings(const prog *p);
 
 /* Registers a group of GPUs (copied; identical groups share one id). */
 int prog_group(prog *p, const int *gpus, int n);
-/* Members of group id (borrowed) and their count. */
+/* Members of group id (borrowed: valid until the next prog_group) and their
+ * count. */
 const int *prog_group_members(const prog *p, int id, int *n);
 /* A new collective instance; returns its id (< INT32_MAX, else aborts).
  * root indexes the group. */
@@ -81,8 +84,11 @@ int prog_nevents(const prog *p);
  * name must be an id prog_intern returned (checked). */
 prog_op *prog_push(prog *p, int gpu, int stream, prog_kind kind, int name);
 int prog_nops(const prog *p, int gpu, int stream);
-/* The last op of (gpu, stream) for in-place merging, or NULL when empty. */
+/* The last op of (gpu, stream) for in-place merging, or NULL when empty;
+ * borrowed, valid until the next push on that stream. */
 prog_op *prog_last(prog *p, int gpu, int stream);
+/* The prog_nops ops of (gpu, stream), borrowed: valid until the next push on
+ * that stream. */
 const prog_op *prog_ops(const prog *p, int gpu, int stream);
 uint64_t prog_total_ops(const prog *p);
 

@@ -220,6 +220,62 @@ static void utf8_validation(void **state)
             fail_msg("case %zu: want %d", i, cases[i].ok);
 }
 
+/* What sft_load_data hands its parser: a record of the call. */
+typedef struct load_seen {
+    int calls;
+    char origin[64];
+    size_t len;
+} load_seen;
+
+static sft_status record_load(const char *text, const char *origin, void *ctx, sft_err *e)
+{
+    load_seen *s = ctx;
+    s->calls++;
+    snprintf(s->origin, sizeof s->origin, "%s", origin);
+    s->len = strlen(text);
+    return strstr(text, "\"schema\"") ? SFT_OK : sft_errf(e, SFT_EINPUT, "%s: no schema", origin);
+}
+
+/* The loader of every NAME|FILE option: a built-in by name, a file by path
+ * (its origin the path, so messages name the file), and an unknown name
+ * refused before any parser runs. */
+static void load_data_finds_builtins_and_files(void **state)
+{
+    (void)state;
+    sft_err e = {0};
+    load_seen s = {0};
+    assert_int_equal(sft_load_data("clusters", "h100x8", record_load, &s, &e), SFT_OK);
+    assert_int_equal(s.calls, 1);
+    assert_string_equal(s.origin, "built-in h100x8");
+    size_t len = 0;
+    assert_non_null(sft_builtin("clusters", "h100x8", &len));
+    assert_int_equal(s.len, len);
+
+    const char *f = path_in("load.json");
+    assert_int_equal(sft_write_file(f, "{}", 2, &e), SFT_OK);
+    assert_int_equal(sft_load_data("clusters", f, record_load, &s, &e), SFT_EINPUT);
+    assert_int_equal(s.calls, 2);
+    assert_string_equal(s.origin, f);
+    assert_non_null(strstr(e.msg, "load.json: no schema"));
+
+    assert_int_equal(sft_load_data("clusters", "no-such-cluster", record_load, &s, &e), SFT_EINPUT);
+    assert_int_equal(s.calls, 2);
+    assert_non_null(strstr(e.msg, "unknown cluster 'no-such-cluster'"));
+}
+
+/* SFT_DASSERT: on in the Debug and sanitizer builds, compiled out of
+ * Release (-O2 without NDEBUG) without evaluating its condition. */
+static void debug_assert_tier(void **state)
+{
+    (void)state;
+    int evaluated = 0;
+    SFT_DASSERT((evaluated = 1) != 0, "never fails");
+    assert_int_equal(evaluated, SFT_DASSERT_ON);
+#if defined(__OPTIMIZE__) && !defined(SFT_SANITIZE)
+    assert_int_equal(SFT_DASSERT_ON, 0);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +286,8 @@ int main(void)
         cmocka_unit_test(signal_removes_open_temporaries),
         cmocka_unit_test(full_disk_is_an_output_error),
         cmocka_unit_test(utf8_validation),
+        cmocka_unit_test(load_data_finds_builtins_and_files),
+        cmocka_unit_test(debug_assert_tier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

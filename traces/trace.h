@@ -3,12 +3,13 @@
  * A step trace is a sequence of global batches; each sample has an id and a
  * length in tokens. Sources (trace_src) are generators that sample a dataset's
  * length distribution (traces/datasets/NAME.json, trace_dist) and files: the
- * JSONL trace format (one global batch per line, DESIGN §5) and users' own
- * data (one integer length per line, or JSONL records carrying `len`,
- * `length` or `num_tokens`). Every source streams: one batch is in memory at
- * a time, so a trace of a million samples is read batch by batch. The writer
- * prints the JSONL format; trace_stats summarises lengths for `trace stats`.
- * Formats, fitting method and statistics are documented in traces/README.md.
+ * JSONL trace format (one global batch per line, traces/README.md) and
+ * users' own data (one integer length per line, or JSONL records carrying
+ * `len`, `length` or `num_tokens`). Every source streams: one batch is in
+ * memory at a time, so a trace of a million samples is read batch by batch.
+ * The writer prints the JSONL format; trace_stats summarises lengths for
+ * `trace stats`. Formats, fitting method and statistics are documented in
+ * traces/README.md.
  *
  * Invariants: every sample a source hands out has 1 <= len <= TRACE_MAX_LEN;
  * a batch holds at least one sample; generated traces are a function of
@@ -39,7 +40,8 @@
 #define TRACE_DIST_SCHEMA 1
 /* Most samples one generated step may hold (a batch is one buffer). */
 #define TRACE_MAX_PER_STEP 1000000L
-/* The dataset a scenario uses when it names none (DESIGN §4). */
+/* The dataset a scenario uses when it names none (README.md's default
+ * scenario: LMsysChat1M lengths). */
 #define TRACE_DEFAULT_DATASET "lmsyschat1m"
 
 typedef struct trace_sample {

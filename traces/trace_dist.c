@@ -50,8 +50,9 @@ static const char *const top_keys[] = {"schema", "name",    "description", "sour
                                        "method", "min_len", "max_len",     "cdf",    NULL};
 static const char *const point_keys[] = {"below", "percent", NULL};
 
-/* The valid range of every number of a dataset file (DESIGN §5), with its
- * reason: the one place they are stated (traces/README.md shows them). */
+/* The valid range of every number of a dataset file (README.md, "Inputs,
+ * outputs and exit codes"), with its reason: the one place they are stated
+ * (traces/README.md shows them). */
 enum { R_MIN_LEN, R_MAX_LEN, R_BELOW, R_PERCENT, R_COUNT };
 
 #define LEN_WHY "a sample length: 1 token to TRACE_MAX_LEN, far above any real sequence"
@@ -181,15 +182,15 @@ fail:
     return st;
 }
 
+/* trace_dist_parse as sft_load_data's parser: ctx is the trace_dist ** it sets. */
+static sft_status dist_parse_data(const char *text, const char *origin, void *ctx, sft_err *e)
+{
+    return trace_dist_parse(text, origin, ctx, e);
+}
+
 sft_status trace_dist_load(const char *name_or_file, trace_dist **out, sft_err *e)
 {
-    char *text = NULL, *origin = NULL;
-    sft_status st = sft_resolve_data("datasets", name_or_file, &text, &origin, e);
-    if (st) return st;
-    st = trace_dist_parse(text, origin, out, e);
-    free(text);
-    free(origin);
-    return st;
+    return sft_load_data("datasets", name_or_file, dist_parse_data, out, e);
 }
 
 void trace_dist_destroy(trace_dist *d)

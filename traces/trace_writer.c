@@ -5,10 +5,10 @@
  * Invariant: a file target is written under a temporary name (sft_ofile) and
  * appears only when trace_writer_close succeeds, so a failed or interrupted
  * generation never leaves a truncated trace behind. The target is checked
- * before anything is generated (DESIGN §3): an empty name, one too long, a
- * directory, or a parent that cannot be created (missing parents are made,
- * like mkdir -p) is bad input; a write that fails later (a full disk) is an
- * output failure (EOUTPUT) naming the file and strerror.
+ * before anything is generated (README.md: bad input is found before any
+ * work): an empty name, one too long, a directory, or a parent that cannot
+ * be created (missing parents are made, like mkdir -p) is bad input; a write that fails later (a
+ * full disk) is an output failure (EOUTPUT) naming the file and strerror.
  */
 #include "traces/trace.h"
 

@@ -1,9 +1,10 @@
 /* calib.c — calibration tables and their interpolation (calib.h).
  *
  * cal_range_table is the one place that states the valid range of each
- * number of a calibration table, with its reason (DESIGN §5). Tables are
- * also measured on the CPU reference kernels (validate/), so the bounds on
- * the device's peak and efficiencies reach down to one slow CPU core. */
+ * number of a calibration table, with its reason (README.md, "Inputs,
+ * outputs and exit codes"). Tables are also measured on the CPU reference
+ * kernels (validate/), so the bounds on the device's peak and efficiencies
+ * reach down to one slow CPU core. */
 #include "models/hw/calib.h"
 
 #include <math.h>
@@ -236,15 +237,15 @@ fail:
     return st;
 }
 
+/* cal_parse as sft_load_data's parser: ctx is the cal ** it sets. */
+static sft_status cal_parse_data(const char *text, const char *origin, void *ctx, sft_err *e)
+{
+    return cal_parse(text, origin, ctx, e);
+}
+
 sft_status cal_load(const char *name_or_file, cal **out, sft_err *e)
 {
-    char *text = NULL, *origin = NULL;
-    sft_status st = sft_resolve_data("calibration", name_or_file, &text, &origin, e);
-    if (st) return st;
-    st = cal_parse(text, origin, out, e);
-    free(text);
-    free(origin);
-    return st;
+    return sft_load_data("calibration", name_or_file, cal_parse_data, out, e);
 }
 
 void cal_destroy(cal *c)

@@ -46,11 +46,12 @@ typedef struct cal cal;
 const jx_range *cal_ranges(size_t *n);
 /* Loads a built-in table by name or a table file. Creates *out. */
 sft_status cal_load(const char *name_or_file, cal **out, sft_err *e);
+/* Parses table text (borrowed); origin names it in messages. Creates *out. */
 sft_status cal_parse(const char *text, const char *origin, cal **out, sft_err *e);
 void cal_destroy(cal *c);
-const char *cal_name(const cal *c);
-const char *cal_device(const cal *c);
-double cal_peak(const cal *c); /* flop/s of the device the table was taken on */
+const char *cal_name(const cal *c);   /* borrowed from c */
+const char *cal_device(const cal *c); /* borrowed from c */
+double cal_peak(const cal *c);        /* flop/s of the device the table was taken on */
 double cal_memory_efficiency(const cal *c);
 
 /* FLOPs of attention over one sequence: 4 * head_dim * heads_q * pairs

@@ -94,15 +94,15 @@ out:
     return st;
 }
 
+/* arch_parse as sft_load_data's parser: ctx is the arch it fills. */
+static sft_status arch_parse_data(const char *text, const char *origin, void *ctx, sft_err *e)
+{
+    return arch_parse(text, origin, ctx, e);
+}
+
 sft_status arch_load(const char *name_or_file, arch *out, sft_err *e)
 {
-    char *text = NULL, *origin = NULL;
-    sft_status st = sft_resolve_data("models", name_or_file, &text, &origin, e);
-    if (st) return st;
-    st = arch_parse(text, origin, out, e);
-    free(text);
-    free(origin);
-    return st;
+    return sft_load_data("models", name_or_file, arch_parse_data, out, e);
 }
 
 double arch_layer_params(const arch *a)

@@ -30,10 +30,10 @@ double mem_act_bytes_per_token(const arch *a);
 /* Tokens per GPU that fit beside the static memory (the default BucketSize);
  * 0 if the static memory alone does not fit. */
 long mem_bucket_tokens(const arch *a, const hw_gpu *g, int zero, int world);
-/* EINFEASIBLE (DESIGN §3: the scenario cannot run) when the static memory
- * alone exceeds what the GPU's allocator can hand out, whatever BucketSize
- * is asked for: the message names the model, ZeRO stage, GPU count, both
- * sizes and what to raise. OK otherwise. */
+/* EINFEASIBLE (README.md's exit 3: the scenario cannot run) when the
+ * static memory alone exceeds what the GPU's allocator can hand out,
+ * whatever BucketSize is asked for: the message names the model, ZeRO
+ * stage, GPU count, both sizes and what to raise. OK otherwise. */
 sft_status mem_check_static(const arch *a, const hw_gpu *g, int zero, int world, sft_err *e);
 
 #endif
