@@ -47,16 +47,17 @@ static sft_status family_of(const char *text, const char *origin, const wl_famil
     return st;
 }
 
+/* sft_load_data's parser: the family the text names parses it. */
+static sft_status parse_model(const char *text, const char *origin, void *ctx, sft_err *e)
+{
+    const wl_family *f = NULL;
+    sft_status st = family_of(text, origin, &f, e);
+    return st ? st : f->model_parse(text, origin, (wl_model **)ctx, e);
+}
+
 sft_status wl_load(const char *name_or_file, wl_model **out, sft_err *e)
 {
-    char *text = NULL, *origin = NULL;
-    sft_status st = sft_resolve_data("models", name_or_file, &text, &origin, e);
-    if (st) return st;
-    const wl_family *f = NULL;
-    if (!(st = family_of(text, origin, &f, e))) st = f->model_parse(text, origin, out, e);
-    free(text);
-    free(origin);
-    return st;
+    return sft_load_data("models", name_or_file, parse_model, out, e);
 }
 
 void wl_model_destroy(wl_model *m)
