@@ -1,4 +1,4 @@
-/* cli_common.c — messages, formats and JSON printing shared by the subcommands. */
+/* cli_common.c — messages, options and JSON printing shared by the subcommands. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +44,22 @@ char *cli_short_jobs(char *arg, char **buf)
     return arg;
 }
 
+int cli_scenario(int argc, char **argv, const char *cmd, void (*help)(void), scen_opts *o,
+                 scenario *s, int *rc)
+{
+    sft_err e = {0};
+    int st = scen_parse(argc, argv, cmd, o, NULL, NULL, help, &e);
+    if (st < 0) {
+        *rc = 0;
+        return 1;
+    }
+    if (st || scen_prepare(o, s, &e)) {
+        *rc = cli_report(&e);
+        return 1;
+    }
+    return 0;
+}
+
 sft_status cli_parse_jobs(const char *arg, long *jobs, sft_err *e)
 {
     if (sft_parse_long(arg, 1, 1024, jobs) != 0)
@@ -51,10 +67,13 @@ sft_status cli_parse_jobs(const char *arg, long *jobs, sft_err *e)
     return SFT_OK;
 }
 
-sft_status cli_parse_list(const char *opt, const char *list, int max, char **buf,
-                          const char **items, int *n, sft_err *e)
+sft_status cli_parse_list(const char *opt, const char *list, char **buf, const char ***items,
+                          int *n, sft_err *e)
 {
+    int max = 1;
+    for (const char *c = list; *c; c++) max += *c == ',';
     *buf = sft_xstrdup(list);
+    *items = sft_xcalloc((size_t)max, sizeof **items);
     *n = 0;
     /* every item counts, empty ones too: "a,,b", "a," and "" are mistakes */
     for (char *t = *buf;;) {
@@ -63,8 +82,7 @@ sft_status cli_parse_list(const char *opt, const char *list, int max, char **buf
         if (!*t)
             return sft_errf(e, SFT_EINPUT, "%s '%s': empty item in the list (give a,b,...)", opt,
                             list);
-        if (*n == max) return sft_errf(e, SFT_EINPUT, "%s '%s': at most %d items", opt, list, max);
-        items[(*n)++] = t;
+        (*items)[(*n)++] = t;
         if (!comma) return SFT_OK;
         t = comma + 1;
     }

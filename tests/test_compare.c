@@ -150,11 +150,45 @@ static void compare_row_closed_form(void **state)
     cJSON_Delete(row);
 }
 
+/* --policies has no fixed limit: 17 items (policies may repeat) give 17
+ * rows, and a policy's rows agree wherever it stands. */
+static void compare_many_policies(void **state)
+{
+    (void)state;
+    const char *args[] = {"compare",
+                          "--cluster",
+                          "h100x8",
+                          "--dp",
+                          "2",
+                          "--cp",
+                          "4",
+                          "--batch",
+                          "4",
+                          "--steps",
+                          "1",
+                          "--policies",
+                          "deepspeed,skrull,sorted,deepspeed,skrull,sorted,deepspeed,skrull,"
+                          "sorted,deepspeed,skrull,sorted,deepspeed,skrull,sorted,deepspeed,skrull",
+                          NULL};
+    cJSON *j = tu_run_json(0, args);
+    cJSON *pols = cJSON_GetObjectItem(j, "policies");
+    assert_int_equal(cJSON_GetArraySize(pols), 17);
+    for (int i = 3; i < 17; i++) {
+        const cJSON *a = cJSON_GetArrayItem(pols, i), *b = cJSON_GetArrayItem(pols, i % 3);
+        assert_true(cJSON_GetObjectItem(a, "mean_step_time_s")->valuedouble ==
+                    cJSON_GetObjectItem(b, "mean_step_time_s")->valuedouble);
+        assert_true(cJSON_GetObjectItem(a, "peak_mem_bytes_max")->valuedouble ==
+                    cJSON_GetObjectItem(b, "peak_mem_bytes_max")->valuedouble);
+    }
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compare_contract),      cmocka_unit_test(schedule_plan),
         cmocka_unit_test(no_rollback_is_oom),    cmocka_unit_test(compare_row_closed_form),
+        cmocka_unit_test(compare_many_policies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
