@@ -52,12 +52,12 @@ static void help(void)
            "--out DIR writes each setting's reports under DIR/<setting>/.\n");
 }
 
-static int on_point(void *ctx, int p, const cJSON *rows, sft_err *e)
+static sft_status on_point(void *ctx, int p, const cJSON *rows, sft_err *e)
 {
     (void)e;
     rp_ctx *x = ctx;
     x->rows[x->pass][p] = cJSON_Duplicate(rows, 1);
-    return 0;
+    return SFT_OK;
 }
 
 static double field(const cJSON *rows, const char *policy, const char *name)

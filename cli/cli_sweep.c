@@ -307,7 +307,7 @@ static void add_rows(sw_ctx *x, int p, const cJSON *rows)
     x->rows[p] = arr;
 }
 
-static int on_point(void *ctx, int p, const cJSON *rows, sft_err *e)
+static sft_status on_point(void *ctx, int p, const cJSON *rows, sft_err *e)
 {
     sw_ctx *x = ctx;
     add_rows(x, p, rows);
