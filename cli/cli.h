@@ -53,6 +53,15 @@ sft_status cli_parse_jobs(const char *arg, long *jobs, sft_err *e);
  * options only): returns arg itself, a constant, or for "-jN" a string it
  * creates in *buf (the caller frees it). */
 char *cli_short_jobs(char *arg, char **buf);
+/* argv for scen_parse: argv[0], then argv[drop + 1 ..] with -j and -jN
+ * spelled --jobs (cli_short_jobs). Creates the array (*ac entries, NULL
+ * after them); cli_jobs_argv_free destroys it and the strings it made,
+ * while the others stay argv's, which scen_opts values borrow. */
+char **cli_jobs_argv(int argc, char **argv, int drop, int *ac);
+void cli_jobs_argv_free(char **av);
+/* The worker count when -j is not given: the cores online. */
+long cli_default_jobs(void);
+
 /* ---- output ---- */
 
 /* Prints a JSON document (takes j) on stdout followed by a newline. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -42,6 +43,39 @@ char *cli_short_jobs(char *arg, char **buf)
         return *buf;
     }
     return arg;
+}
+
+/* The array holds the arguments, a NULL, then the strings it made and
+ * another NULL: freeing needs no count, and getopt permutes only the
+ * first part. */
+char **cli_jobs_argv(int argc, char **argv, int drop, int *ac)
+{
+    char **av = sft_xcalloc(2 * (size_t)argc + 2, sizeof *av);
+    char **made = av + argc + 1;
+    int n = 0, k = 0;
+    if (argc > 0) av[n++] = argv[0];
+    for (int i = drop + 1; i < argc; i++) {
+        char *buf = NULL;
+        av[n++] = cli_short_jobs(argv[i], &buf);
+        if (buf) made[k++] = buf;
+    }
+    *ac = n;
+    return av;
+}
+
+void cli_jobs_argv_free(char **av)
+{
+    if (!av) return;
+    char **p = av;
+    while (*p) p++;
+    for (p++; *p; p++) free(*p);
+    free(av);
+}
+
+long cli_default_jobs(void)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    return ncpu > 0 ? ncpu : 1;
 }
 
 int cli_scenario(int argc, char **argv, const char *cmd, void (*help)(void), scen_opts *o,
