@@ -1,4 +1,5 @@
-/* cli.h — the `sftsim` command: one file per subcommand (DESIGN §3).
+/* cli.h — the `sftsim` command: one file per subcommand (DESIGN §3), and
+ * the helpers that `sftsim-validate` shares.
  *
  * A subcommand parses its options, calls lab/ and prints. Conventions:
  * human output to stderr or a text table on stdout, `--format json` prints
@@ -26,12 +27,40 @@ int cli_schedule(int argc, char **argv);
 int cli_trace(int argc, char **argv);
 int cli_reproduce(int argc, char **argv);
 
+/* ---- a program made of subcommands (sftsim, sftsim-validate) ---- */
+typedef struct cli_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+    int mpi; /* spreads its points over MPI ranks (else rank 0 alone runs it) */
+} cli_cmd;
+
+typedef struct cli_prog {
+    const char *name;       /* "sftsim": the messages' prefix, --version */
+    const char *usage_head; /* usage up to the list of commands */
+    int width;              /* of the list's name column */
+    const char *usage_tail; /* usage after the list */
+    const cli_cmd *cmds;
+    int ncmds;
+    int rank0_only; /* under an MPI launcher, a command without mpi runs on rank 0 alone */
+} cli_prog;
+
+/* The program's main: usage on stderr without a command (exit 2), usage on
+ * stdout for --help, -h and help, the version for --version; otherwise the
+ * command argv[1] names runs with argc - 1, argv + 1 (temporaries removed
+ * on signals), and an unknown one is exit 2. Returns the exit code. */
+int cli_main(const cli_prog *p, int argc, char **argv);
+
 /* ---- messages ---- */
 
-/* Prints "sftsim: <message>" to stderr; returns the status as exit code. */
+/* Prints "<name>: <message>" to stderr; returns the status as exit code. */
+int cli_report_as(const char *name, const sft_err *e);
+/* Prints "<name> <sub>: <message> (see <name> <sub> --help)" to stderr;
+ * returns SFT_EINPUT. */
+int cli_usage_error_as(const char *name, const char *sub, const char *fmt, ...) SFT_PRINTF(3, 4);
+/* The same, under sftsim's name. */
 int cli_report(const sft_err *e);
-/* Prints a usage error for cmd and returns SFT_EINPUT. */
-int cli_usage_error(const char *cmd, const char *fmt, ...) SFT_PRINTF(2, 3);
+int cli_usage_error(const char *sub, const char *fmt, ...) SFT_PRINTF(2, 3);
 
 /* ---- options ---- */
 

@@ -1,4 +1,5 @@
-/* cli_common.c — messages, options and JSON printing shared by the subcommands. */
+/* cli_common.c — messages, options and JSON printing shared by the
+ * subcommands of sftsim and of sftsim-validate (cli.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,21 +8,41 @@
 
 #include "cli/cli.h"
 
+int cli_report_as(const char *name, const sft_err *e)
+{
+    fprintf(stderr, "%s: %s\n", name, e->msg[0] ? e->msg : "error");
+    return e->status ? (int)e->status : 1;
+}
+
+static int usage_verror(const char *name, const char *sub, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s %s: ", name, sub);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see %s %s --help)\n", name, sub);
+    return SFT_EINPUT;
+}
+
+int cli_usage_error_as(const char *name, const char *sub, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = usage_verror(name, sub, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 int cli_report(const sft_err *e)
 {
-    fprintf(stderr, "sftsim: %s\n", e->msg[0] ? e->msg : "error");
-    return e->status ? (int)e->status : 1;
+    return cli_report_as("sftsim", e);
 }
 
 int cli_usage_error(const char *sub, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "sftsim %s: ", sub);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see sftsim %s --help)\n", sub);
+    int rc = usage_verror("sftsim", sub, fmt, ap);
     va_end(ap);
-    return SFT_EINPUT;
+    return rc;
 }
 
 void cli_print_json(cJSON *j)
