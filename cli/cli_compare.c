@@ -3,10 +3,10 @@
  * the busiest GPU's step goes. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "models/sched/sched.h"
 #include "cli/cli.h"
+#include "lab/doc.h"
 #include "lab/report_out.h"
 #include "lab/scenario.h"
 
@@ -34,6 +34,47 @@ static void help(void)
     scen_help();
 }
 
+/* The table: per policy its step time, speedup, MFU, OOM, the range of
+ * the GPUs' peak memory and the busiest GPU's step. */
+static void print_text(const scenario *s, const char *const *pol, int np, scen_result *const *res,
+                       const cJSON *doc)
+{
+    printf("sftsim compare: %s on %s (%d GPUs = DP %d x CP %d), bucket %ld, batch %ld/DP "
+           "rank, %ld step(s), ds-pack %s, %s\n",
+           scen_model_name(s), s->cl.name, clu_ngpus(&s->cl), s->par.dp, s->par.cp, s->bucket,
+           s->batch, (long)res[0]->run->nsteps, s->ds_pack ? "on" : "off",
+           s->trace     ? s->trace
+           : s->dataset ? s->dataset
+                        : "lmsyschat1m");
+    printf("%-11s %9s %8s %6s %5s %13s | busiest GPU per step (s): %7s %7s %7s %7s %7s\n", "policy",
+           "step(s)", "speedup", "MFU", "OOM", "peak GB", "compute", "launch", "host", "expcomm",
+           "idle");
+    const cJSON *row = cJSON_GetObjectItem(doc, "policies")->child;
+    for (int i = 0; i < np; i++, row = row->next) {
+        const rep_run *R = res[i]->run;
+        const rep_gpu *B = &R->gpus[R->busiest];
+        const cJSON *speedup = cJSON_GetObjectItem(row, "speedup_vs_deepspeed");
+        char sp[16] = "-";
+        if (cJSON_IsNumber(speedup)) snprintf(sp, sizeof sp, "%.2fx", speedup->valuedouble);
+        printf("%-11s %9.4f %8s %5.1f%% %5s %6.1f-%-6.1f | %26s %7.4f %7.4f %7.4f %7.4f "
+               "%7.4f\n",
+               pol[i], R->mean_step_s, sp, 100 * R->mfu, R->oom ? "yes" : "no",
+               R->peak_mem_min / 1e9, R->peak_mem_max / 1e9, "", B->compute_s - R->launch_s,
+               R->launch_s, B->host_s, B->exposed_comm_s, B->idle_s);
+    }
+}
+
+/* --policies: any number of known policies. Creates *buf and *pol (the
+ * caller frees both, also on failure). */
+static sft_status parse_policies(const char *list, char **buf, const char ***pol, int *np,
+                                 sft_err *e)
+{
+    sft_status st = cli_parse_list("--policies", list, buf, pol, np, e);
+    for (int i = 0; i < *np && !st; i++)
+        if (!sched_find((*pol)[i])) st = sched_unknown((*pol)[i], e);
+    return st;
+}
+
 int cli_compare(int argc, char **argv)
 {
     static const scen_extra extra[] = {{"policies", 1, set_policies}, {NULL, 0, NULL}};
@@ -44,103 +85,37 @@ int cli_compare(int argc, char **argv)
     int rc = scen_parse(argc, argv, "compare", &o, extra, &cx, help, &e);
     if (rc < 0) return 0;
     if (rc) return cli_report(&e);
-    char *buf;
-    const char *pol[16];
+    char *buf = NULL;
+    const char **pol = NULL;
     int np = 0;
-    if (cli_parse_list("--policies", cx.policies, 16, &buf, pol, &np, &e)) {
+    /* parse_policies gives at least one policy */
+    if (parse_policies(cx.policies, &buf, &pol, &np, &e) || scen_prepare(&o, &s, &e)) {
         free(buf);
+        free(pol);
         return cli_report(&e);
     }
-    const sched_policy *rp[16];
-    if (scen_prepare(&o, &s, &e)) { /* cli_parse_list gave at least one policy */
-        free(buf);
-        return cli_report(&e);
-    }
-    for (int i = 0; i < np; i++)
-        if (scen_policy(&s, pol[i], &rp[i], &e)) {
-            scen_release(&s);
-            free(buf);
-            return cli_report(&e);
-        }
-    scen_result *res[16] = {0};
+    scen_result **res = sft_xcalloc((size_t)np, sizeof *res);
     sft_status st = SFT_OK;
-    double base = 0;
     for (int i = 0; i < np && !st; i++) {
         if (o.fmt != SCEN_JSON)
             fprintf(stderr, "sftsim compare: %s (%d/%d)...\n", pol[i], i + 1, np);
-        st = scen_simulate(&s, rp[i], o.out != NULL, &res[i], &e);
-        if (!st && strcmp(pol[i], scen_default.baseline) == 0) base = res[i]->run->mean_step_s;
+        const sched_policy *sp = NULL;
+        st = scen_policy(&s, pol[i], &sp, &e);
+        if (!st) st = scen_simulate(&s, sp, o.out != NULL, &res[i], &e);
     }
-    cJSON *j = NULL;
-    if (!st) {
-        j = cJSON_CreateObject();
-        cJSON_AddItemToObject(j, "scenario", scen_json(&s));
-        cJSON *arr = cJSON_AddArrayToObject(j, "policies");
-        for (int i = 0; i < np; i++) {
-            const rep_run *R = res[i]->run;
-            cJSON *p = cJSON_CreateObject();
-            cJSON_AddStringToObject(p, "policy", pol[i]);
-            cJSON_AddNumberToObject(p, "mean_step_time_s", R->mean_step_s);
-            if (base > 0)
-                cJSON_AddNumberToObject(p, "speedup_vs_deepspeed", base / R->mean_step_s);
-            else
-                cJSON_AddNullToObject(p, "speedup_vs_deepspeed");
-            cJSON_AddBoolToObject(p, "oom", R->oom);
-            double mn = 1e300, mx = 0;
-            for (int g = 0; g < R->ngpus; g++) {
-                if (R->gpus[g].peak_mem < mn) mn = R->gpus[g].peak_mem;
-                if (R->gpus[g].peak_mem > mx) mx = R->gpus[g].peak_mem;
-            }
-            cJSON_AddNumberToObject(p, "peak_mem_bytes_min", mn);
-            cJSON_AddNumberToObject(p, "peak_mem_bytes_max", mx);
-            cJSON_AddNumberToObject(p, "mfu", R->mfu);
-            cJSON *run = rep_run_json(R);
-            cJSON_AddItemToObject(p, "breakdown", cJSON_DetachItemFromObject(run, "breakdown"));
-            cJSON_Delete(run);
-            int rounds = 0;
-            for (int k = 0; k < R->nsteps; k++) rounds += R->steps[k].microbatches;
-            cJSON_AddNumberToObject(p, "microbatch_rounds_per_step",
-                                    R->nsteps ? (double)rounds / R->nsteps : 0);
-            cJSON_AddNumberToObject(p, "schedule_s", res[i]->sched_s);
-            cJSON_AddItemToArray(arr, p);
-        }
-    }
+    cJSON *j = st ? NULL : doc_compare(&s, pol, np, res);
     if (!st && o.out) st = rout_compare(o.out, &s, pol, np, res, j, &e);
     if (!st) {
-        if (o.fmt == SCEN_JSON) {
+        if (o.fmt == SCEN_JSON)
             cli_print_json(cJSON_Duplicate(j, 1));
-        } else {
-            printf("sftsim compare: %s on %s (%d GPUs = DP %d x CP %d), bucket %ld, batch %ld/DP "
-                   "rank, %ld step(s), ds-pack %s, %s\n",
-                   scen_model_name(&s), s.cl.name, clu_ngpus(&s.cl), s.par.dp, s.par.cp, s.bucket,
-                   s.batch, (long)res[0]->run->nsteps, s.ds_pack ? "on" : "off",
-                   s.trace     ? s.trace
-                   : s.dataset ? s.dataset
-                               : "lmsyschat1m");
-            printf("%-11s %9s %8s %6s %5s %13s | busiest GPU per step (s): %7s %7s %7s %7s %7s\n",
-                   "policy", "step(s)", "speedup", "MFU", "OOM", "peak GB", "compute", "launch",
-                   "host", "expcomm", "idle");
-            for (int i = 0; i < np; i++) {
-                const rep_run *R = res[i]->run;
-                const rep_gpu *B = &R->gpus[R->busiest];
-                double mn = 1e300, mx = 0;
-                for (int g = 0; g < R->ngpus; g++) {
-                    if (R->gpus[g].peak_mem < mn) mn = R->gpus[g].peak_mem;
-                    if (R->gpus[g].peak_mem > mx) mx = R->gpus[g].peak_mem;
-                }
-                char sp[16] = "-";
-                if (base > 0) snprintf(sp, sizeof sp, "%.2fx", base / R->mean_step_s);
-                printf("%-11s %9.4f %8s %5.1f%% %5s %6.1f-%-6.1f | %26s %7.4f %7.4f %7.4f %7.4f "
-                       "%7.4f\n",
-                       pol[i], R->mean_step_s, sp, 100 * R->mfu, R->oom ? "yes" : "no", mn / 1e9,
-                       mx / 1e9, "", B->compute_s - R->launch_s, R->launch_s, B->host_s,
-                       B->exposed_comm_s, B->idle_s);
-            }
-        }
+        else
+            print_text(&s, pol, np, res, j);
     }
     cJSON_Delete(j);
     for (int i = 0; i < np; i++) scen_result_destroy(res[i]);
+    free(res);
     free(buf);
+    free(pol);
     scen_release(&s);
     return st ? cli_report(&e) : 0;
 }

@@ -1,10 +1,10 @@
 /* cli_run.c — `sftsim run`: one policy over the scenario's steps; summary on
  * stdout (text or JSON), reports under --out. */
 #include <stdio.h>
-#include <string.h>
 
 #include "models/hw/hbm.h"
 #include "cli/cli.h"
+#include "lab/doc.h"
 #include "lab/report_out.h"
 #include "lab/scenario.h"
 
@@ -42,13 +42,9 @@ static void text_summary(const scenario *s, const char *policy, const scen_resul
     printf("  busiest GPU %d per step: compute %.4f s (launch gaps %.4f), host %.4f s, exposed "
            "comm %.4f s, idle %.4f s\n",
            R->busiest, B->compute_s, R->launch_s, B->host_s, B->exposed_comm_s, B->idle_s);
-    double pmin = 1e300, pmax = 0;
-    for (int g = 0; g < R->ngpus; g++) {
-        if (R->gpus[g].peak_mem < pmin) pmin = R->gpus[g].peak_mem;
-        if (R->gpus[g].peak_mem > pmax) pmax = R->gpus[g].peak_mem;
-    }
     printf("  peak memory per GPU: %.1f .. %.1f GB (usable %.1f GB)   mean idle %.4f s/step\n",
-           pmin / 1e9, pmax / 1e9, hw_usable_bytes(&s->cl.gpu) / 1e9, R->mean_idle_s);
+           R->peak_mem_min / 1e9, R->peak_mem_max / 1e9, hw_usable_bytes(&s->cl.gpu) / 1e9,
+           R->mean_idle_s);
     printf("  simulator: %llu SimGrid activities, %.3f s wall (schedule %.3f s, build %.3f s)\n",
            (unsigned long long)R->sim_events, R->wall_s, r->sched_s, r->build_s);
 }
@@ -57,36 +53,16 @@ int cli_run(int argc, char **argv)
 {
     scen_opts o;
     scenario s;
+    int rc;
+    if (cli_scenario(argc, argv, "run", help, &o, &s, &rc)) return rc;
     sft_err e = {0};
-    int rc = scen_parse(argc, argv, "run", &o, NULL, NULL, help, &e);
-    if (rc < 0) return 0;
-    if (rc) return cli_report(&e);
-    if (scen_prepare(&o, &s, &e)) return cli_report(&e);
     scen_result *r = NULL;
     sft_status st = scen_simulate(&s, s.policy, o.out != NULL, &r, &e);
-    if (st) {
-        scen_release(&s);
-        return cli_report(&e);
-    }
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "scenario", scen_json(&s));
-    cJSON_AddStringToObject(j, "policy", s.policy->name);
-    cJSON *run = rep_run_json(r->run);
-    for (cJSON *it = run->child; it;) {
-        cJSON *next = it->next;
-        cJSON_AddItemToObject(j, it->string, cJSON_DetachItemViaPointer(run, it));
-        it = next;
-    }
-    cJSON_Delete(run);
-    cJSON_AddNumberToObject(j, "clipped_samples", (double)r->clipped);
-    if (o.out) st = rout_run(o.out, &s, s.policy->name, r, j, &e);
-    if (!st) {
-        if (o.fmt == SCEN_JSON)
-            cli_print_json(cJSON_Duplicate(j, 1));
-        else
-            text_summary(&s, s.policy->name, r);
-    }
-    int oom = r->run->oom;
+    cJSON *j = st ? NULL : doc_run(&s, s.policy->name, r);
+    if (!st && o.out) st = rout_run(o.out, &s, s.policy->name, r, j, &e);
+    if (!st && o.fmt == SCEN_JSON) cli_print_json(cJSON_Duplicate(j, 1));
+    if (!st && o.fmt != SCEN_JSON) text_summary(&s, s.policy->name, r);
+    int oom = r && r->run->oom;
     cJSON_Delete(j);
     scen_result_destroy(r);
     scen_release(&s);

@@ -1,12 +1,12 @@
 /* cli_schedule.c — `sftsim schedule`: the plan only (no simulation): per
  * step, per DP rank, its micro-batches and where each sequence goes (a CP
- * rank, or distributed), with the schedulers' own time estimate. */
+ * rank, or distributed), with the schedulers' own time estimate. The text
+ * is printed from the JSON document (doc_schedule), so the two agree. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "models/sched/estimate.h"
 #include "cli/cli.h"
+#include "lab/doc.h"
 #include "lab/report_out.h"
 #include "lab/scenario.h"
 
@@ -21,87 +21,75 @@ static void help(void)
     scen_help();
 }
 
+static double num(const cJSON *o, const char *name)
+{
+    return cJSON_GetObjectItem(o, name)->valuedouble;
+}
+
+/* A sequence's CP rank, -1 when distributed. */
+static int seq_cp(const cJSON *q)
+{
+    const cJSON *c = cJSON_GetObjectItem(q, "cp");
+    return cJSON_IsNumber(c) ? c->valueint : -1;
+}
+
+/* One micro-batch: its line, then its sequences by where they run (the
+ * distributed ones first, then CP rank by rank). */
+static void print_mb(int m, const cJSON *mb, int cp)
+{
+    printf("    mb %d: %.4f s, max %.0f tokens/GPU\n", m, num(mb, "est_s"),
+           num(mb, "max_tokens_per_gpu"));
+    const cJSON *seqs = cJSON_GetObjectItem(mb, "sequences");
+    for (int c = -1; c < cp; c++) {
+        int any = 0;
+        for (const cJSON *q = seqs->child; q; q = q->next) {
+            if (seq_cp(q) != c) continue;
+            if (!any) printf(c < 0 ? "      distributed:" : "      cp %-2d      :", c);
+            printf(" %lld:%lld", (long long)num(q, "id"), (long long)num(q, "len"));
+            any = 1;
+        }
+        if (any) printf("\n");
+    }
+}
+
+static void print_text(const cJSON *doc, int cp)
+{
+    for (const cJSON *st = cJSON_GetObjectItem(doc, "steps")->child; st; st = st->next) {
+        const cJSON *note = cJSON_GetObjectItem(st, "note");
+        printf("step %d: estimated %.4f s%s%s%s\n", cJSON_GetObjectItem(st, "step")->valueint,
+               num(st, "est_s"),
+               cJSON_IsTrue(cJSON_GetObjectItem(st, "over_bucket")) ? ", OVER BUCKET (OOM expected)"
+                                                                    : "",
+               note ? ", " : "", note ? note->valuestring : "");
+        for (const cJSON *rk = cJSON_GetObjectItem(st, "ranks")->child; rk; rk = rk->next) {
+            const cJSON *mbs = cJSON_GetObjectItem(rk, "microbatches");
+            int nmb = cJSON_GetArraySize(mbs), m = 0;
+            printf("  DP rank %d: %d micro-batch%s, estimated %.4f s\n",
+                   cJSON_GetObjectItem(rk, "dp")->valueint, nmb, nmb == 1 ? "" : "es",
+                   num(rk, "est_s"));
+            for (const cJSON *mb = mbs->child; mb; mb = mb->next) print_mb(m++, mb, cp);
+        }
+    }
+}
+
 int cli_schedule(int argc, char **argv)
 {
     scen_opts o;
     scenario s;
+    int rc;
+    if (cli_scenario(argc, argv, "schedule", help, &o, &s, &rc)) return rc;
     sft_err e = {0};
-    int rc = scen_parse(argc, argv, "schedule", &o, NULL, NULL, help, &e);
-    if (rc < 0) return 0;
-    if (rc) return cli_report(&e);
-    if (scen_prepare(&o, &s, &e)) return cli_report(&e);
     scen_result *r = NULL;
-    if (scen_schedule(&s, s.policy, &r, &e)) {
-        scen_release(&s);
-        return cli_report(&e);
+    cJSON *j = NULL;
+    sft_status st = scen_schedule(&s, s.policy, &r, &e);
+    if (!st) j = doc_schedule(&s, s.policy->name, r);
+    if (!st && o.fmt != SCEN_JSON) print_text(j, s.par.cp);
+    if (!st && o.out) st = rout_schedule(o.out, &s, s.policy->name, r, j, &e);
+    if (!st && o.fmt == SCEN_JSON) {
+        cli_print_json(j); /* takes it */
+        j = NULL;
     }
-    est *es = scen_estimator(&s);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "scenario", scen_json(&s));
-    cJSON_AddStringToObject(j, "policy", s.policy->name);
-    cJSON *steps = cJSON_AddArrayToObject(j, "steps");
-    for (int k = 0; k < r->nplans; k++) {
-        const plan *p = r->plans[k];
-        cJSON *st = cJSON_CreateObject();
-        cJSON_AddNumberToObject(st, "step", k);
-        cJSON_AddNumberToObject(st, "est_s", est_plan(es, p));
-        cJSON_AddBoolToObject(st, "over_bucket", p->over_bucket);
-        if (p->note[0]) cJSON_AddStringToObject(st, "note", p->note);
-        cJSON *ranks = cJSON_AddArrayToObject(st, "ranks");
-        if (o.fmt != SCEN_JSON)
-            printf("step %d: estimated %.4f s%s%s%s\n", k, est_plan(es, p),
-                   p->over_bucket ? ", OVER BUCKET (OOM expected)" : "", p->note[0] ? ", " : "",
-                   p->note);
-        for (int d = 0; d < p->dp; d++) {
-            const plan_rank *R = &p->rank[d];
-            cJSON *rk = cJSON_CreateObject();
-            cJSON_AddNumberToObject(rk, "dp", d);
-            cJSON_AddNumberToObject(rk, "est_s", est_rank(es, R));
-            cJSON *mbs = cJSON_AddArrayToObject(rk, "microbatches");
-            if (o.fmt != SCEN_JSON)
-                printf("  DP rank %d: %d micro-batch%s, estimated %.4f s\n", d, R->nmb,
-                       R->nmb == 1 ? "" : "es", est_rank(es, R));
-            for (int m = 0; m < R->nmb; m++) {
-                const plan_mb *mb = &R->mb[m];
-                cJSON *jm = cJSON_CreateObject();
-                cJSON_AddNumberToObject(jm, "est_s", est_mb(es, mb));
-                cJSON_AddNumberToObject(jm, "max_tokens_per_gpu", plan_mb_max_tokens(mb, s.par.cp));
-                cJSON *seqs = cJSON_AddArrayToObject(jm, "sequences");
-                for (int i = 0; i < mb->n; i++) {
-                    cJSON *q = cJSON_CreateObject();
-                    cJSON_AddNumberToObject(q, "id", (double)mb->seq[i].id);
-                    cJSON_AddNumberToObject(q, "len", (double)mb->seq[i].len);
-                    if (mb->seq[i].cp == PLAN_DIST)
-                        cJSON_AddStringToObject(q, "cp", "distributed");
-                    else
-                        cJSON_AddNumberToObject(q, "cp", mb->seq[i].cp);
-                    cJSON_AddItemToArray(seqs, q);
-                }
-                cJSON_AddItemToArray(mbs, jm);
-                if (o.fmt == SCEN_JSON) continue;
-                printf("    mb %d: %.4f s, max %.0f tokens/GPU\n", m, est_mb(es, mb),
-                       plan_mb_max_tokens(mb, s.par.cp));
-                for (int c = -1; c < s.par.cp; c++) {
-                    int any = 0;
-                    for (int i = 0; i < mb->n; i++) {
-                        if (mb->seq[i].cp != (c < 0 ? PLAN_DIST : c)) continue;
-                        if (!any) printf(c < 0 ? "      distributed:" : "      cp %-2d      :", c);
-                        printf(" %lld:%lld", (long long)mb->seq[i].id, (long long)mb->seq[i].len);
-                        any = 1;
-                    }
-                    if (any) printf("\n");
-                }
-            }
-            cJSON_AddItemToArray(ranks, rk);
-        }
-        cJSON_AddItemToArray(steps, st);
-    }
-    sft_status st = o.out ? rout_schedule(o.out, &s, s.policy->name, r, j, &e) : SFT_OK;
-    if (o.fmt == SCEN_JSON && !st)
-        cli_print_json(j);
-    else
-        cJSON_Delete(j);
-    est_destroy(es);
+    cJSON_Delete(j);
     scen_result_destroy(r);
     scen_release(&s);
     return st ? cli_report(&e) : 0;

@@ -1,83 +1,38 @@
-/* cli_sweep.c — `sftsim sweep`: what-if grids over any scenario option.
- *
- * Every scenario option may be a comma list; the grid is their cartesian
- * product (options in the order of `sftsim run --help`, the first listed
- * varying slowest), each point run under every policy of --policies. Points
- * run in parallel worker processes (-j) and across MPI ranks under mpirun.
- *
- * Before any point runs, every value of every list is checked (exit 2 naming
- * the option and the item), every point's scenario is resolved, and --out
- * is prepared. A point whose scenario cannot be resolved (impossible
- * degrees) is a row with a status and the reason, not a failure.
- *
- * With --out DIR, sweep.json (the JSON contract), sweep.csv, sweep.h5 and the
- * plots are rewritten (under temporary names, then renamed) each time the
- * next point in order completes: a killed sweep keeps every point written.
- * sweep.json records what determines each point: the program version, the
- * policies, the options as given and each point's resolved scenario (with a
- * digest of every input file), so that --resume reuses a point only when all
- * of that is the same here, and otherwise refuses (exit 2) before anything
- * runs, naming what differs. Wall-clock figures stay out of the files so
- * that any worker count, rank count or resumption gives the same bytes.
- */
-#include <stdarg.h>
-#include <stdint.h>
+/* cli_sweep.c — `sftsim sweep`: what-if grids over any scenario option
+ * (lab/sweep.h: the grid, its checks, --resume, the pool, the files). This
+ * file parses the options and prints the rows: one JSON document or a
+ * table. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "models/hw/calib.h"
-#include "models/sched/sched.h"
 #include "cli/cli.h"
 #include "lab/pool.h"
 #include "lab/scenario.h"
-#include "lab/sweep_out.h"
-#include "base/jsonx.h"
-#include "traces/trace.h"
+#include "lab/sweep.h"
 
-#define MAX_POINTS 100000
-
-/* Options whose files the resolved scenario names but does not hold (the
- * cluster is held whole by scen_json). */
-static const int file_opts[4] = {SO_MODEL, SO_DATASET, SO_TRACE, SO_CALIBRATION};
-#define NFILE_OPTS 4
-
-typedef struct sw_ctx {
+typedef struct sw_opts {
     const char *policies;
     long jobs;
     int resume;
-    sweep_list pol;
-    /* every scenario option given, as a list (n = 0: not given); the grid
-     * is the ones with several values, in option order */
-    sweep_list lists[SO_NOPTS];
-    int nvar, var[SO_NOPTS];
-    int n; /* points */
-    /* digests of the items of the file-valued options ("" = not a file) */
-    char digest[NFILE_OPTS][SWEEP_MAX_VALUES][17];
-    cJSON **rec;    /* per point: {"point","key","scenario"|"unresolved"[,"inputs"]} */
-    cJSON **rows;   /* per point: its rows (one per policy), NULL until it has them */
-    cJSON *options; /* the scenario options as given (strings) */
-    const char *out;
-} sw_ctx;
+} sw_opts;
 
 static sft_status set_policies(void *ctx, const char *arg, sft_err *e)
 {
     (void)e;
-    ((sw_ctx *)ctx)->policies = arg;
+    ((sw_opts *)ctx)->policies = arg;
     return 0;
 }
 
 static sft_status set_jobs(void *ctx, const char *arg, sft_err *e)
 {
-    return cli_parse_jobs(arg, &((sw_ctx *)ctx)->jobs, e);
+    return cli_parse_jobs(arg, &((sw_opts *)ctx)->jobs, e);
 }
 
 static sft_status set_resume(void *ctx, const char *arg, sft_err *e)
 {
     (void)arg;
     (void)e;
-    ((sw_ctx *)ctx)->resume = 1;
+    ((sw_opts *)ctx)->resume = 1;
     return 0;
 }
 
@@ -102,566 +57,25 @@ static void help(void)
     scen_help();
 }
 
-static int is_number(const char *s)
-{
-    double d;
-    return sft_parse_double(s, &d) == 0;
-}
-
-/* The index in its list of option o's value at point p (o given). */
-static int point_item(const sw_ctx *x, int p, int o)
-{
-    int rem = p;
-    for (int k = x->nvar - 1; k >= 0; k--) {
-        int v = x->var[k];
-        if (v == o) return rem % x->lists[v].n;
-        rem /= x->lists[v].n;
-    }
-    return 0;
-}
-
-/* The value of option o at point p (NULL when not given). */
-static const char *point_value(const sw_ctx *x, int p, int o)
-{
-    const sweep_list *l = &x->lists[o];
-    return l->n ? l->item[point_item(x, p, o)] : NULL;
-}
-
-/* Point p's key ("cp=2,batch=48"; "" without a grid). */
-static void point_key(const sw_ctx *x, int p, char *key, size_t keylen)
-{
-    size_t off = 0;
-    key[0] = '\0';
-    for (int k = 0; k < x->nvar; k++) {
-        int o = x->var[k];
-        off += (size_t)snprintf(key + off, off < keylen ? keylen - off : 0, "%s%s=%s", k ? "," : "",
-                                scen_opt_name(o), point_value(x, p, o));
-    }
-}
-
-/* The row fields of point p: its index, key and the swept values. */
-static void point_fields(const sw_ctx *x, int p, cJSON *row)
-{
-    char key[4096];
-    point_key(x, p, key, sizeof key);
-    cJSON_AddNumberToObject(row, "point", p);
-    cJSON_AddStringToObject(row, "key", key);
-    for (int k = 0; k < x->nvar; k++) {
-        int o = x->var[k];
-        const char *v = point_value(x, p, o);
-        if (is_number(v))
-            cJSON_AddNumberToObject(row, scen_opt_name(o), atof(v));
-        else
-            cJSON_AddStringToObject(row, scen_opt_name(o), v);
-    }
-}
-
-/* ---- checks before any work ------------------------------------------------ */
-
-static sft_status bad_item(const char *opt, const char *list, const sweep_list *l, int k,
-                           const char *why, sft_err *e)
-{
-    if (l->n > 1)
-        return sft_errf(e, SFT_EINPUT, "--%s '%.200s': item %d '%.200s': %s", opt, list, k + 1,
-                        l->item[k], why);
-    return sft_errf(e, SFT_EINPUT, "--%s '%.200s': %s", opt, list, why);
-}
-
-/* Loads every value that names something (a cluster, a model, a dataset, a
- * trace or calibration file, a policy) the way the scenario will. */
-static sft_status check_names(const sw_ctx *x, const scen_opts *o, sft_err *e)
-{
-    for (int i = 0; i < SO_NOPTS; i++) {
-        const sweep_list *l = &x->lists[i];
-        for (int k = 0; k < l->n; k++) {
-            const char *v = l->item[k];
-            sft_err r = {0};
-            sft_status st = SFT_OK;
-            if (i == SO_CLUSTER) {
-                clu_desc cl;
-                st = clu_load(v, &cl, &r);
-            } else if (i == SO_MODEL) {
-                wl_model *m = NULL;
-                if (!(st = wl_load(v, &m, &r))) wl_model_destroy(m);
-            } else if (i == SO_DATASET) {
-                trace_dist *d = NULL;
-                if (!(st = trace_dist_load(v, &d, &r))) trace_dist_destroy(d);
-            } else if (i == SO_TRACE) {
-                trace_src *src = NULL;
-                if (strcmp(v, "-") == 0)
-                    st = sft_errf(&r, SFT_EINPUT,
-                                  "a sweep reads the trace once per point: give "
-                                  "a file, not standard input");
-                else if (!(st = trace_src_file(v, 1, &src, &r)))
-                    trace_src_destroy(src);
-            } else if (i == SO_CALIBRATION) {
-                cal *c = NULL;
-                if (!(st = cal_load(v, &c, &r))) cal_destroy(c);
-            } else if (i == SO_POLICY) {
-                if (!sched_find(v)) st = sched_unknown(v, &r);
-            }
-            if (st) return bad_item(scen_opt_name(i), o->v[i], l, k, r.msg, e);
-        }
-    }
-    for (int k = 0; k < x->pol.n; k++) {
-        sft_err r = {0};
-        if (!sched_find(x->pol.item[k]) && sched_unknown(x->pol.item[k], &r))
-            return bad_item("policies", x->policies, &x->pol, k, r.msg, e);
-    }
-    return SFT_OK;
-}
-
-/* FNV-1a over a file's bytes: what an input file held when its point ran. */
-static int file_digest(const char *path, char hex[17])
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    uint64_t h = 1469598103934665603ULL;
-    unsigned char buf[65536];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
-        for (size_t i = 0; i < k; i++) h = (h ^ buf[i]) * 1099511628211ULL;
-    int bad = ferror(f);
-    fclose(f);
-    snprintf(hex, 17, "%016llx", (unsigned long long)h);
-    return bad ? -1 : 0;
-}
-
-/* Point p's record: its resolved scenario, or why it cannot be resolved. */
-static cJSON *point_record(const sw_ctx *x, const scen_opts *base, int p)
-{
-    scen_opts o = *base;
-    for (int i = 0; i < SO_NOPTS; i++)
-        if (x->lists[i].n) o.v[i] = point_value(x, p, i);
-    cJSON *r = cJSON_CreateObject();
-    char key[4096];
-    point_key(x, p, key, sizeof key);
-    cJSON_AddNumberToObject(r, "point", p);
-    cJSON_AddStringToObject(r, "key", key);
-    scenario s;
-    sft_err e = {0};
-    if (scen_resolve(&o, &s, &e)) {
-        cJSON_AddStringToObject(r, "unresolved", e.msg);
-        return r;
-    }
-    cJSON_AddItemToObject(r, "scenario", scen_json(&s));
-    scen_release(&s);
-    cJSON *in = NULL;
-    for (int k = 0; k < NFILE_OPTS; k++) {
-        int i = file_opts[k];
-        if (!x->lists[i].n) continue;
-        const char *hex = x->digest[k][point_item(x, p, i)];
-        if (!hex[0]) continue;
-        if (!in) in = cJSON_AddObjectToObject(r, "inputs");
-        cJSON_AddStringToObject(in, scen_opt_name(i), hex);
-    }
-    return r;
-}
-
-/* ---- the files -------------------------------------------------------------- */
-
-/* sweep.json: {"sftsim_version","policies","options","scenarios","points"}
- * with the records of the points whose rows are there. Creates the document;
- * it references x's items. */
-static cJSON *sweep_doc(const sw_ctx *x)
-{
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "sftsim_version", SFT_VERSION);
-    cJSON *pol = cJSON_AddArrayToObject(doc, "policies");
-    for (int k = 0; k < x->pol.n; k++)
-        cJSON_AddItemToArray(pol, cJSON_CreateString(x->pol.item[k]));
-    cJSON_AddItemReferenceToObject(doc, "options", x->options);
-    cJSON *sc = cJSON_AddArrayToObject(doc, "scenarios");
-    for (int p = 0; p < x->n; p++)
-        if (x->rows[p]) cJSON_AddItemReferenceToArray(sc, x->rec[p]);
-    cJSON *pts = cJSON_AddArrayToObject(doc, "points");
-    for (int p = 0; p < x->n; p++)
-        for (cJSON *r = x->rows[p] ? x->rows[p]->child : NULL; r; r = r->next)
-            cJSON_AddItemReferenceToArray(pts, r);
-    return doc;
-}
-
-static sft_status write_outputs(sw_ctx *x, sft_err *e)
-{
-    if (!x->out) return SFT_OK;
-    cJSON *doc = sweep_doc(x);
-    const char *swept[SO_NOPTS];
-    for (int k = 0; k < x->nvar; k++) swept[k] = scen_opt_name(x->var[k]);
-    sft_status st = sweep_write(x->out, doc, swept, x->nvar, e);
-    cJSON_Delete(doc);
-    return st;
-}
-
-/* Point p's rows: the swept values, then the worker's fields (copies). */
-static void add_rows(sw_ctx *x, int p, const cJSON *rows)
-{
-    cJSON *arr = cJSON_CreateArray();
-    for (const cJSON *r = rows->child; r; r = r->next) {
-        cJSON *row = cJSON_CreateObject();
-        point_fields(x, p, row);
-        for (const cJSON *f = r->child; f; f = f->next)
-            cJSON_AddItemToObject(row, f->string, cJSON_Duplicate(f, 1));
-        cJSON_AddItemToArray(arr, row);
-    }
-    cJSON_Delete(x->rows[p]);
-    x->rows[p] = arr;
-}
-
-static int on_point(void *ctx, int p, const cJSON *rows, sft_err *e)
-{
-    sw_ctx *x = ctx;
-    add_rows(x, p, rows);
-    return write_outputs(x, e);
-}
-
-/* ---- --resume ----------------------------------------------------------------- */
-
-/* "--resume D: <what differs>; rerun without --resume or into another
- * directory" */
-static sft_status refuse(const sw_ctx *x, sft_err *e, const char *fmt, ...) SFT_PRINTF(3, 4);
-static sft_status refuse(const sw_ctx *x, sft_err *e, const char *fmt, ...)
-{
-    char why[1800];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return sft_errf(e, SFT_EINPUT,
-                    "--resume %s: %s; rerun without --resume or into another directory", x->out,
-                    why);
-}
-
-static const char *opt_str(const cJSON *opts, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(opts, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void show(const char *field, const cJSON *v, char *buf, size_t n)
-{
-    if (!v)
-        snprintf(buf, n, "absent");
-    else if (cJSON_IsBool(v))
-        snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "on" : "off");
-    else if (cJSON_IsNumber(v))
-        snprintf(buf, n, "%.15g", v->valuedouble);
-    else if (cJSON_IsString(v))
-        snprintf(buf, n, "%s", v->valuestring[0] ? v->valuestring : "''");
-    else if (cJSON_IsString(cJSON_GetObjectItem(v, "name")))
-        snprintf(buf, n, "%s", cJSON_GetObjectItem(v, "name")->valuestring);
-    else
-        snprintf(buf, n, "(the %s object)", field);
-}
-
-/* How option name was given in opts ("not given" when it was not, with the
- * value its scenario in record rec, when known, resolved it to). */
-static void given(const cJSON *opts, const char *name, const cJSON *rec, char *buf, size_t n)
-{
-    const char *v = opt_str(opts, name);
-    if (v) {
-        snprintf(buf, n, "%s", v);
-        return;
-    }
-    char field[64], val[512];
-    snprintf(field, sizeof field, "%s", name);
-    for (char *c = field; *c; c++)
-        if (*c == '-') *c = '_';
-    const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "scenario"), field);
-    if (!f) {
-        snprintf(buf, n, "not given");
-        return;
-    }
-    show(field, f, val, sizeof val);
-    snprintf(buf, n, "not given (%s)", val);
-}
-
-/* The first scenario option (in option order) whose given value differs,
- * only among the swept ones when grid_only; ra and rb: a point's records
- * here and there, or NULL. Returns 0 when none. */
-static int option_differs(const sw_ctx *x, const cJSON *there, int grid_only, const cJSON *ra,
-                          const cJSON *rb, sft_err *e)
-{
-    for (int i = 0; i < SO_NOPTS; i++) {
-        const char *name = scen_opt_name(i);
-        const char *a = opt_str(x->options, name), *b = opt_str(there, name);
-        if (grid_only && !(a && strchr(a, ',')) && !(b && strchr(b, ','))) continue;
-        if ((!a && !b) || (a && b && strcmp(a, b) == 0)) continue;
-        const cJSON *sa = cJSON_GetObjectItem(ra, "scenario"),
-                    *sb = cJSON_GetObjectItem(rb, "scenario");
-        if (sa && sb) {
-            /* given differently but resolved the same ("--seed 0" and no
-             * --seed) is not what differs */
-            char field[64];
-            snprintf(field, sizeof field, "%s", name);
-            for (char *c = field; *c; c++)
-                if (*c == '-') *c = '_';
-            const cJSON *fa = cJSON_GetObjectItem(sa, field), *fb = cJSON_GetObjectItem(sb, field);
-            if ((!fa && !fb) || (fa && fb && cJSON_Compare(fa, fb, 1))) continue;
-        }
-        char va[600], vb[600];
-        given(x->options, name, ra, va, sizeof va);
-        given(there, name, rb, vb, sizeof vb);
-        refuse(x, e, "--%s is %s here but %s in %s/sweep.json", name, va, vb, x->out);
-        return 1;
-    }
-    return 0;
-}
-
-/* The option a scenario field comes from ("max_len" -> "--max-len"), or the
- * field itself when none does. */
-static void field_option(const char *field, char *buf, size_t n)
-{
-    char name[64];
-    snprintf(name, sizeof name, "%s", field);
-    for (char *c = name; *c; c++)
-        if (*c == '_') *c = '-';
-    if (scen_opt_find(name) >= 0)
-        snprintf(buf, n, "--%s", name);
-    else
-        snprintf(buf, n, "the resolved scenario's %s", field);
-}
-
-/* Names what differs between point p's record here (a) and there (b). */
-static sft_status record_differs(const sw_ctx *x, int p, const cJSON *a, const cJSON *b, sft_err *e)
-{
-    const char *key = cJSON_GetObjectItem(a, "key")->valuestring;
-    const cJSON *ua = cJSON_GetObjectItem(a, "unresolved"),
-                *ub = cJSON_GetObjectItem(b, "unresolved");
-    if (ua || ub) {
-        return refuse(x, e, "point %d (%s) %s%s%s here but %s%s%s in %s/sweep.json", p, key,
-                      ua ? "cannot run (" : "runs", ua ? ua->valuestring : "", ua ? ")" : "",
-                      cJSON_IsString(ub) ? "could not run (" : "ran",
-                      cJSON_IsString(ub) ? ub->valuestring : "", cJSON_IsString(ub) ? ")" : "",
-                      x->out);
-    }
-    const cJSON *sa = cJSON_GetObjectItem(a, "scenario"), *sb = cJSON_GetObjectItem(b, "scenario");
-    char opt[128], va[512], vb[512];
-    /* plain fields first: a cluster differs as well when --gpus does */
-    for (int objects = 0; objects < 2; objects++)
-        for (const cJSON *f = sa->child; f; f = f->next) {
-            if (cJSON_IsObject(f) != objects) continue;
-            const cJSON *g = cJSON_GetObjectItem(sb, f->string);
-            if (g && cJSON_Compare(f, g, 1)) continue;
-            field_option(f->string, opt, sizeof opt);
-            show(f->string, f, va, sizeof va);
-            show(f->string, g, vb, sizeof vb);
-            if (strcmp(va, vb) == 0)
-                return refuse(x, e, "%s %s: its description differs from the one in %s/sweep.json",
-                              opt, va, x->out);
-            return refuse(x, e, "%s is %s here but %s in %s/sweep.json", opt, va, vb, x->out);
-        }
-    for (const cJSON *g = cJSON_IsObject(sb) ? sb->child : NULL; g; g = g->next)
-        if (!cJSON_GetObjectItem(sa, g->string))
-            return refuse(x, e,
-                          "point %d (%s): %s/sweep.json's scenario has a field '%s' that "
-                          "this one lacks",
-                          p, key, x->out, g->string);
-    const cJSON *ia = cJSON_GetObjectItem(a, "inputs"), *ib = cJSON_GetObjectItem(b, "inputs");
-    for (int k = 0; k < NFILE_OPTS; k++) {
-        const char *name = scen_opt_name(file_opts[k]);
-        const cJSON *da = cJSON_GetObjectItem(ia, name), *db = cJSON_GetObjectItem(ib, name);
-        if ((!da && !db) || (da && db && cJSON_Compare(da, db, 1))) continue;
-        return refuse(x, e,
-                      "--%s %s: the file's contents differ from those %s/sweep.json was computed "
-                      "with",
-                      name, point_value(x, p, file_opts[k]), x->out);
-    }
-    return refuse(x, e, "point %d (%s): its record differs from the one in %s/sweep.json", p, key,
-                  x->out);
-}
-
-/* Reads DIR/sweep.json of an earlier run: checks that it is this sweep
- * (version, policies, grid, and each point it holds resolved the same),
- * marks its points done and keeps their rows. Points with an "error" row
- * (a worker that crashed or was killed) are not reused. */
-static sft_status load_previous(sw_ctx *x, unsigned char *skip, sft_err *e)
-{
-    char path[4096], *text = NULL;
-    snprintf(path, sizeof path, "%s/sweep.json", x->out);
-    if (!sft_file_exists(path)) return SFT_OK;
-    sft_status st = sft_read_file(path, &text, NULL, e);
-    if (st) return st;
-    cJSON *doc = NULL;
-    st = jx_parse(text, path, &doc, e);
-    free(text);
-    if (st) return st;
-    int n = x->n, np = x->pol.n;
-    int *nrows = sft_xcalloc((size_t)n, sizeof *nrows);
-    unsigned char *err = sft_xcalloc((size_t)n, 1);
-    const cJSON **there = sft_xcalloc((size_t)n, sizeof *there);
-    const cJSON *ver = cJSON_GetObjectItem(doc, "sftsim_version");
-    const cJSON *pol = cJSON_GetObjectItem(doc, "policies");
-    const cJSON *opts = cJSON_GetObjectItem(doc, "options");
-    const cJSON *sc = cJSON_GetObjectItem(doc, "scenarios");
-    const cJSON *pts = cJSON_GetObjectItem(doc, "points");
-    char key[4096];
-    if (!cJSON_IsArray(pts)) {
-        st = sft_errf(e, SFT_EINPUT,
-                      "%s: field 'points': expected an array (the rows sftsim "
-                      "sweep writes)",
-                      path);
-        goto done;
-    }
-    if (!cJSON_IsString(ver)) {
-        st = refuse(x, e, "%s records no sftsim version (an older sftsim wrote it)", path);
-        goto done;
-    }
-    if (strcmp(ver->valuestring, SFT_VERSION) != 0) {
-        st = refuse(x, e, "%s was written by sftsim %s, this is sftsim %s", path, ver->valuestring,
-                    SFT_VERSION);
-        goto done;
-    }
-    if (!cJSON_IsArray(pol) || !cJSON_IsObject(opts) || !cJSON_IsArray(sc) || !cJSON_IsArray(pts)) {
-        st = sft_errf(e, SFT_EINPUT,
-                      "%s: expected the fields 'policies', 'options', 'scenarios' and 'points' "
-                      "that sftsim sweep writes",
-                      path);
-        goto done;
-    }
-    {
-        char a[1024] = "", b[1024] = "";
-        size_t off = 0;
-        for (int k = 0; k < np; k++)
-            off += (size_t)snprintf(a + off, off < sizeof a ? sizeof a - off : 0, "%s%s",
-                                    k ? "," : "", x->pol.item[k]);
-        off = 0;
-        for (const cJSON *q = pol->child; q; q = q->next)
-            off += (size_t)snprintf(b + off, off < sizeof b ? sizeof b - off : 0, "%s%s",
-                                    q == pol->child ? "" : ",",
-                                    cJSON_IsString(q) ? q->valuestring : "?");
-        if (strcmp(a, b) != 0) {
-            st = refuse(x, e, "--policies is %s here but %s in %s", a, b, path);
-            goto done;
-        }
-    }
-    if (option_differs(x, opts, 1, NULL, NULL, e)) {
-        st = SFT_EINPUT;
-        goto done;
-    }
-    int i = 0;
-    for (const cJSON *r = sc->child; r; r = r->next, i++) {
-        const cJSON *p = cJSON_GetObjectItem(r, "point");
-        if (!cJSON_IsNumber(p) || p->valueint < 0 || p->valueint >= n) {
-            st = sft_errf(e, SFT_EINPUT, "%s: scenarios[%d]: no valid 'point' for this grid of %d",
-                          path, i, n);
-            goto done;
-        }
-        there[p->valueint] = r;
-    }
-    i = 0;
-    for (const cJSON *r = pts->child; r; r = r->next, i++) {
-        const cJSON *p = cJSON_GetObjectItem(r, "point"), *k = cJSON_GetObjectItem(r, "key");
-        const cJSON *s = cJSON_GetObjectItem(r, "status");
-        if (!cJSON_IsNumber(p) || !cJSON_IsString(k) || p->valueint < 0 || p->valueint >= n) {
-            st = sft_errf(e, SFT_EINPUT,
-                          "%s: points[%d]: no valid 'point' and 'key' for this grid of %d points",
-                          path, i, n);
-            goto done;
-        }
-        point_key(x, p->valueint, key, sizeof key);
-        if (strcmp(key, k->valuestring) != 0) {
-            st = sft_errf(e, SFT_EINPUT, "%s: points[%d]: point %d is '%s' but this grid's is '%s'",
-                          path, i, p->valueint, k->valuestring, key);
-            goto done;
-        }
-        const cJSON *pn = cJSON_GetObjectItem(r, "policy");
-        int j = nrows[p->valueint]++;
-        if (j >= np || !cJSON_IsString(pn) || strcmp(pn->valuestring, x->pol.item[j]) != 0 ||
-            !cJSON_IsString(s) || !cJSON_IsString(cJSON_GetObjectItem(r, "reason"))) {
-            st = sft_errf(e, SFT_EINPUT,
-                          "%s: points[%d]: not row %d of point %d as sftsim sweep writes it "
-                          "(policy %s, a status and a reason)",
-                          path, i, j + 1, p->valueint, j < np ? x->pol.item[j] : "(none)");
-            goto done;
-        }
-        if (strcmp(s->valuestring, "error") == 0) err[p->valueint] = 1;
-    }
-    for (int p = 0; p < n && !st; p++) {
-        if (!nrows[p] || err[p]) continue;
-        if (nrows[p] != np || !there[p]) {
-            st = sft_errf(e, SFT_EINPUT,
-                          "%s: point %d has %d rows for %d policies%s: not a file sftsim sweep "
-                          "wrote",
-                          path, p, nrows[p], np, there[p] ? "" : " and no scenario");
-            break;
-        }
-        if (cJSON_Compare(x->rec[p], there[p], 1)) continue;
-        if (!option_differs(x, opts, 0, x->rec[p], there[p], e))
-            record_differs(x, p, x->rec[p], there[p], e);
-        st = SFT_EINPUT;
-    }
-    if (st) goto done;
-    for (const cJSON *r = pts->child; r; r = r->next) {
-        int p = cJSON_GetObjectItem(r, "point")->valueint;
-        if (err[p]) continue;
-        skip[p] = 1;
-        if (!x->rows[p]) x->rows[p] = cJSON_CreateArray();
-        cJSON_AddItemToArray(x->rows[p], cJSON_Duplicate(r, 1));
-    }
-done:
-    free(nrows);
-    free(err);
-    free(there);
-    cJSON_Delete(doc);
-    return st;
-}
-
-static void print_table(const sw_ctx *x)
+static void print_table(const cJSON *doc)
 {
     printf("%-6s %-40s %-10s %-10s %10s %8s %6s %s\n", "point", "options", "policy", "status",
            "step(s)", "speedup", "MFU", "reason");
-    for (int p = 0; p < x->n; p++)
-        for (const cJSON *r = x->rows[p] ? x->rows[p]->child : NULL; r; r = r->next) {
-            const cJSON *t = cJSON_GetObjectItem(r, "mean_step_time_s");
-            const cJSON *sp = cJSON_GetObjectItem(r, "speedup_vs_deepspeed");
-            const cJSON *mfu = cJSON_GetObjectItem(r, "mfu");
-            char ts[32] = "-", ss[32] = "-", ms[32] = "-";
-            if (cJSON_IsNumber(t)) snprintf(ts, sizeof ts, "%.4f", t->valuedouble);
-            if (cJSON_IsNumber(sp)) snprintf(ss, sizeof ss, "%.2fx", sp->valuedouble);
-            if (cJSON_IsNumber(mfu)) snprintf(ms, sizeof ms, "%.1f%%", 100 * mfu->valuedouble);
-            printf("%-6d %-40s %-10s %-10s %10s %8s %6s %s\n",
-                   cJSON_GetObjectItem(r, "point")->valueint,
-                   cJSON_GetObjectItem(r, "key")->valuestring,
-                   cJSON_GetObjectItem(r, "policy")->valuestring,
-                   cJSON_GetObjectItem(r, "status")->valuestring, ts, ss, ms,
-                   cJSON_GetObjectItem(r, "reason")->valuestring);
-        }
-}
-
-/* Splits and checks every list; sizes the grid. */
-static sft_status setup_grid(sw_ctx *x, const scen_opts *o, sft_err *e)
-{
-    sft_status st = sweep_list_split("policies", x->policies, &x->pol, e);
-    if (st) return st;
-    if (x->resume && !o->out)
-        return sft_errf(e, SFT_EINPUT, "--resume needs --out DIR (where the earlier run wrote)");
-    /* the grid's size first (from the commas alone), then its items */
-    long n = 1;
-    for (int i = 0; i < SO_NOPTS; i++) {
-        if (!o->v[i]) continue;
-        long k = 1;
-        for (const char *c = o->v[i]; *c; c++) k += *c == ',';
-        if (k <= SWEEP_MAX_VALUES && (n *= k) > MAX_POINTS)
-            return sft_errf(e, SFT_EINPUT, "sweep: more than %d points (--%s makes %ld)",
-                            MAX_POINTS, scen_opt_name(i), n);
+    for (const cJSON *r = cJSON_GetObjectItem(doc, "points")->child; r; r = r->next) {
+        const cJSON *t = cJSON_GetObjectItem(r, "mean_step_time_s");
+        const cJSON *sp = cJSON_GetObjectItem(r, "speedup_vs_deepspeed");
+        const cJSON *mfu = cJSON_GetObjectItem(r, "mfu");
+        char ts[32] = "-", ss[32] = "-", ms[32] = "-";
+        if (cJSON_IsNumber(t)) snprintf(ts, sizeof ts, "%.4f", t->valuedouble);
+        if (cJSON_IsNumber(sp)) snprintf(ss, sizeof ss, "%.2fx", sp->valuedouble);
+        if (cJSON_IsNumber(mfu)) snprintf(ms, sizeof ms, "%.1f%%", 100 * mfu->valuedouble);
+        printf("%-6d %-40s %-10s %-10s %10s %8s %6s %s\n",
+               cJSON_GetObjectItem(r, "point")->valueint,
+               cJSON_GetObjectItem(r, "key")->valuestring,
+               cJSON_GetObjectItem(r, "policy")->valuestring,
+               cJSON_GetObjectItem(r, "status")->valuestring, ts, ss, ms,
+               cJSON_GetObjectItem(r, "reason")->valuestring);
     }
-    x->options = cJSON_CreateObject();
-    for (int i = 0; i < SO_NOPTS; i++) {
-        if (!o->v[i]) continue;
-        if ((st = sweep_list_split(scen_opt_name(i), o->v[i], &x->lists[i], e))) return st;
-        cJSON_AddStringToObject(x->options, scen_opt_name(i), o->v[i]);
-        if (x->lists[i].n > 1) x->var[x->nvar++] = i;
-    }
-    x->n = (int)n;
-    if ((st = check_names(x, o, e))) return st;
-    for (int k = 0; k < NFILE_OPTS; k++) {
-        const sweep_list *l = &x->lists[file_opts[k]];
-        for (int j = 0; j < l->n; j++)
-            if (sft_file_exists(l->item[j]) && file_digest(l->item[j], x->digest[k][j]) != 0)
-                return sft_errf(e, SFT_EINPUT, "--%s %s: cannot read it",
-                                scen_opt_name(file_opts[k]), l->item[j]);
-    }
-    return SFT_OK;
 }
 
 int cli_sweep(int argc, char **argv)
@@ -670,69 +84,32 @@ int cli_sweep(int argc, char **argv)
                                        {"jobs", 1, set_jobs},
                                        {"resume", 0, set_resume},
                                        {NULL, 0, NULL}};
-    sw_ctx x = {0};
-    x.policies = "deepspeed,skrull";
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    x.jobs = ncpu > 0 ? ncpu : 1;
-    /* -j N is the short form of --jobs N */
-    char **av = sft_xcalloc((size_t)argc + 1, sizeof *av);
-    char **jbuf = sft_xcalloc((size_t)argc + 1, sizeof *jbuf);
-    for (int i = 0; i < argc; i++) av[i] = cli_short_jobs(argv[i], &jbuf[i]);
+    sw_opts x = {"deepspeed,skrull", cli_default_jobs(), 0};
+    int ac;
+    char **av = cli_jobs_argv(argc, argv, 0, &ac);
     pool_mpi_init(&argc, &argv);
     scen_opts o;
     sft_err e = {0};
-    int rc = scen_parse(argc, av, "sweep", &o, extra, &x, help, &e);
-    free(av);
-    for (int i = 0; i < argc; i++) free(jbuf[i]);
-    free(jbuf);
+    int rc = scen_parse(ac, av, "sweep", &o, extra, &x, help, &e);
+    cli_jobs_argv_free(av);
     if (rc < 0) {
         pool_mpi_finalize();
         return 0;
     }
-    unsigned char *skip = NULL;
-    pool_point *pts = NULL;
-    int root = pool_mpi_rank() == 0;
-    if (rc || (rc = setup_grid(&x, &o, &e))) goto fail;
-    int n = x.n;
-    pts = sft_xcalloc((size_t)n, sizeof *pts);
-    x.rec = sft_xcalloc((size_t)n, sizeof *x.rec);
-    x.rows = sft_xcalloc((size_t)n, sizeof *x.rows);
-    skip = sft_xcalloc((size_t)n, 1);
-    x.out = o.out;
-    for (int p = 0; p < n; p++) {
-        for (int k = 0; k < x.nvar; k++) pts[p].v[x.var[k]] = point_value(&x, p, x.var[k]);
-        if (root) x.rec[p] = point_record(&x, &o, p);
-    }
-    if (root && o.out) {
-        rc = sft_outdir_prepare("--out", o.out, &e);
-        if (!rc && x.resume) rc = load_previous(&x, skip, &e);
-    }
-    if ((rc = pool_mpi_share(rc, &e, skip, (size_t)n))) goto fail;
-    {
-        const char *const *pol = x.pol.item;
-        pool_cfg cfg = {&o,       pts, n, pol, x.pol.n, (int)x.jobs, skip, o.fmt != SCEN_JSON,
-                        on_point, &x};
-        rc = pool_run(&cfg, &root, &e);
-    }
+    sweep *w = NULL;
+    int root = 0;
+    if (!rc) rc = sweep_create(&o, x.policies, x.resume, &w, &e);
+    if (!rc) rc = sweep_run(w, (int)x.jobs, o.fmt != SCEN_JSON, &root, &e);
     if (!rc && root) {
-        rc = write_outputs(&x, &e);
-        if (!rc) {
-            if (o.fmt == SCEN_JSON)
-                cli_print_json(sweep_doc(&x));
-            else
-                print_table(&x);
+        if (o.fmt == SCEN_JSON) {
+            cli_print_json(sweep_doc(w));
+        } else {
+            cJSON *doc = sweep_doc(w);
+            print_table(doc);
+            cJSON_Delete(doc);
         }
     }
-fail:
-    for (int i = 0; i < SO_NOPTS; i++) sweep_list_free(&x.lists[i]);
-    sweep_list_free(&x.pol);
-    for (int p = 0; p < x.n && x.rec; p++) cJSON_Delete(x.rec[p]);
-    for (int p = 0; p < x.n && x.rows; p++) cJSON_Delete(x.rows[p]);
-    free(x.rec);
-    free(x.rows);
-    cJSON_Delete(x.options);
-    free(pts);
-    free(skip);
+    sweep_destroy(w);
     pool_mpi_finalize();
     return rc ? cli_report(&e) : 0;
 }

@@ -98,18 +98,66 @@ sft_status pool_mpi_share(sft_status st, sft_err *e, void *buf, size_t n)
     return st;
 }
 
+/* A row without figures: the policy, a status ("infeasible", "error") and
+ * why. Creates the object. */
+static cJSON *status_row(const char *policy, const char *status, const char *reason)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "policy", policy);
+    cJSON_AddStringToObject(r, "status", status);
+    cJSON_AddStringToObject(r, "reason", reason);
+    return r;
+}
+
 static cJSON *status_rows(const char *const *policies, int np, const char *status,
                           const char *reason)
 {
     cJSON *rows = cJSON_CreateArray();
-    for (int i = 0; i < np; i++) {
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddStringToObject(r, "policy", policies[i]);
-        cJSON_AddStringToObject(r, "status", status);
-        cJSON_AddStringToObject(r, "reason", reason);
-        cJSON_AddItemToArray(rows, r);
-    }
+    for (int i = 0; i < np; i++)
+        cJSON_AddItemToArray(rows, status_row(policies[i], status, reason));
     return rows;
+}
+
+/* A sweep row's figures: these fields of the comparison row
+ * (rep_compare_row), in the order sweep.json has them, followed by the
+ * scenario's "bucket" and then the speedup. */
+static const char *const row_figures[] = {"mean_step_time_s", "oom", "peak_mem_bytes_min",
+                                          "peak_mem_bytes_max", "mfu"};
+#define NROW_FIGURES ((int)(sizeof row_figures / sizeof row_figures[0]))
+
+/* The row of a policy that ran: status and reason, then the figures of its
+ * comparison row against deepspeed's mean step time base_s (0: none).
+ * Creates the object. */
+static cJSON *ran_row(const char *policy, const rep_run *R, double base_s, long bucket)
+{
+    cJSON *r = status_row(policy, R->oom ? "oom" : "ok",
+                          R->oom ? "some GPU exceeds its usable memory" : "");
+    cJSON *cmp = rep_compare_row(policy, R, base_s);
+    for (int k = 0; k < NROW_FIGURES; k++)
+        cJSON_AddItemToObject(r, row_figures[k], cJSON_DetachItemFromObject(cmp, row_figures[k]));
+    cJSON_AddNumberToObject(r, "bucket", (double)bucket);
+    cJSON_AddItemToObject(r, "speedup_vs_deepspeed",
+                          cJSON_DetachItemFromObject(cmp, "speedup_vs_deepspeed"));
+    cJSON_Delete(cmp);
+    return r;
+}
+
+/* Writes the comparison's reports of a point into pt->out (every policy
+ * ran, res[i] kept its program); on failure every row becomes an "error"
+ * row naming it. */
+static void point_reports(const scenario *s, const pool_point *pt, const char *const *policies,
+                          int np, scen_result *const *res, cJSON *rows)
+{
+    sft_err e = {0};
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddItemToObject(doc, "scenario", scen_json(s));
+    cJSON_AddItemReferenceToObject(doc, "policies", rows);
+    if (rout_compare(pt->out, s, policies, np, res, doc, &e))
+        for (cJSON *r = rows->child; r; r = r->next) {
+            cJSON_ReplaceItemInObject(r, "status", cJSON_CreateString("error"));
+            cJSON_ReplaceItemInObject(r, "reason", cJSON_CreateString(e.msg));
+        }
+    cJSON_Delete(doc);
 }
 
 cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *const *policies,
@@ -122,66 +170,33 @@ cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *
     sft_err e = {0};
     sft_status st = scen_resolve(&o, &s, &e);
     if (st) return status_rows(policies, np, st == SFT_EINTERNAL ? "error" : "infeasible", e.msg);
-    cJSON *rows = cJSON_CreateArray();
-    double base_t = 0;
-    scen_result *kept[16] = {0};
+    /* every policy first: the speedups need deepspeed's time, wherever it
+     * stands in the list */
+    scen_result **res = sft_xcalloc((size_t)np + 1, sizeof *res);
+    cJSON **failed = sft_xcalloc((size_t)np + 1, sizeof *failed);
+    double base_s = 0;
+    int all_ran = 1;
     for (int i = 0; i < np; i++) {
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddStringToObject(r, "policy", policies[i]);
-        scen_result *res = NULL;
         const sched_policy *pol = NULL;
         st = scen_policy(&s, policies[i], &pol, &e);
-        if (!st) st = scen_simulate(&s, pol, pt->out != NULL, &res, &e);
+        if (!st) st = scen_simulate(&s, pol, pt->out != NULL, &res[i], &e);
         if (st) {
-            cJSON_AddStringToObject(r, "status", st == SFT_EINTERNAL ? "error" : "infeasible");
-            cJSON_AddStringToObject(r, "reason", e.msg);
-            cJSON_AddItemToArray(rows, r);
-            continue;
+            failed[i] =
+                status_row(policies[i], st == SFT_EINTERNAL ? "error" : "infeasible", e.msg);
+            cJSON_AddNullToObject(failed[i], "speedup_vs_deepspeed");
+            all_ran = 0;
+        } else if (strcmp(policies[i], scen_default.baseline) == 0) {
+            base_s = res[i]->run->mean_step_s;
         }
-        const rep_run *R = res->run;
-        double mn = 1e300, mx = 0;
-        for (int g = 0; g < R->ngpus; g++) {
-            if (R->gpus[g].peak_mem < mn) mn = R->gpus[g].peak_mem;
-            if (R->gpus[g].peak_mem > mx) mx = R->gpus[g].peak_mem;
-        }
-        cJSON_AddStringToObject(r, "status", R->oom ? "oom" : "ok");
-        cJSON_AddStringToObject(r, "reason", R->oom ? "some GPU exceeds its usable memory" : "");
-        cJSON_AddNumberToObject(r, "mean_step_time_s", R->mean_step_s);
-        cJSON_AddBoolToObject(r, "oom", R->oom);
-        cJSON_AddNumberToObject(r, "peak_mem_bytes_min", mn);
-        cJSON_AddNumberToObject(r, "peak_mem_bytes_max", mx);
-        cJSON_AddNumberToObject(r, "mfu", R->mfu);
-        cJSON_AddNumberToObject(r, "bucket", (double)s.bucket);
-        if (strcmp(policies[i], scen_default.baseline) == 0) base_t = R->mean_step_s;
-        if (pt->out && i < 16)
-            kept[i] = res;
-        else
-            scen_result_destroy(res);
-        cJSON_AddItemToArray(rows, r);
     }
-    for (cJSON *r = rows->child; r; r = r->next) {
-        const cJSON *t = cJSON_GetObjectItem(r, "mean_step_time_s");
-        if (base_t > 0 && cJSON_IsNumber(t))
-            cJSON_AddNumberToObject(r, "speedup_vs_deepspeed", base_t / t->valuedouble);
-        else
-            cJSON_AddNullToObject(r, "speedup_vs_deepspeed");
-    }
-    if (pt->out) {
-        int ok = 1;
-        for (int i = 0; i < np && i < 16; i++) ok &= kept[i] != NULL;
-        if (ok) {
-            cJSON *doc = cJSON_CreateObject();
-            cJSON_AddItemToObject(doc, "scenario", scen_json(&s));
-            cJSON_AddItemReferenceToObject(doc, "policies", rows);
-            if (rout_compare(pt->out, &s, policies, np, kept, doc, &e))
-                for (cJSON *r = rows->child; r; r = r->next) {
-                    cJSON_ReplaceItemInObject(r, "status", cJSON_CreateString("error"));
-                    cJSON_ReplaceItemInObject(r, "reason", cJSON_CreateString(e.msg));
-                }
-            cJSON_Delete(doc);
-        }
-        for (int i = 0; i < np && i < 16; i++) scen_result_destroy(kept[i]);
-    }
+    cJSON *rows = cJSON_CreateArray();
+    for (int i = 0; i < np; i++)
+        cJSON_AddItemToArray(rows, failed[i] ? failed[i]
+                                             : ran_row(policies[i], res[i]->run, base_s, s.bucket));
+    if (pt->out && all_ran) point_reports(&s, pt, policies, np, res, rows);
+    for (int i = 0; i < np; i++) scen_result_destroy(res[i]);
+    free(res);
+    free(failed);
     scen_release(&s);
     return rows;
 }
@@ -363,132 +378,181 @@ static int row_failed(const cJSON *rows)
     return 0;
 }
 
+/* A pool at work: the workers, which points are started, finished and
+ * delivered, and the counts its progress line shows. */
+typedef struct pool_state {
+    const pool_cfg *c;
+    int size, rank, is_root;
+    int W; /* worker slots */
+    worker *w;
+    struct pollfd *pf;
+    int *idx;    /* pf[i] watches w[idx[i]] */
+    cJSON **res; /* finished points not yet delivered (root) */
+    int mine, total, done, failed, next, delivered, running, mine_done;
+    double t0;
+} pool_state;
+
+/* Starts workers on this rank's next points until every slot is busy. */
+static sft_status start_workers(pool_state *P, sft_err *e)
+{
+    const pool_cfg *c = P->c;
+    while (P->running < P->W && P->next < c->n) {
+        int p = P->next++;
+        if ((c->skip && c->skip[p]) || p % P->size != P->rank) continue;
+        int slot = 0;
+        while (P->w[slot].pid) slot++;
+        if (start(c, p, slot, &P->w[slot]) != 0)
+            return sft_errf(e, SFT_EINTERNAL, "cannot start a worker: %s", strerror(errno));
+        P->running++;
+    }
+    return SFT_OK;
+}
+
+/* Hands done() the finished points that come next in point order (root). */
+static sft_status deliver(pool_state *P, sft_err *e)
+{
+    const pool_cfg *c = P->c;
+    sft_status st = SFT_OK;
+    while (P->delivered < c->n && ((c->skip && c->skip[P->delivered]) || P->res[P->delivered])) {
+        if (!(c->skip && c->skip[P->delivered])) {
+            st = c->done(c->ctx, P->delivered, P->res[P->delivered], e);
+            cJSON_Delete(P->res[P->delivered]);
+            P->res[P->delivered] = NULL;
+        }
+        P->delivered++;
+        if (st) break;
+    }
+    return st;
+}
+
+/* A point's rows have arrived (from a worker or a rank). */
+static void arrived(pool_state *P, int p, cJSON *rows)
+{
+    P->failed += row_failed(rows);
+    P->res[p] = rows;
+    progress(P->c, ++P->done, P->total, P->failed, P->t0);
+}
+
+#ifdef SFT_HAVE_MPI
+/* Root: takes the rows the other ranks have sent so far (the tag is the
+ * point). */
+static void receive_ranks(pool_state *P)
+{
+    int flag = 1;
+    while (flag) {
+        MPI_Status ms;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &ms);
+        if (!flag) break;
+        int len;
+        MPI_Get_count(&ms, MPI_CHAR, &len);
+        char *buf = sft_xmalloc((size_t)len + 1);
+        MPI_Recv(buf, len, MPI_CHAR, ms.MPI_SOURCE, ms.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        buf[len] = '\0';
+        cJSON *rows = cJSON_Parse(buf);
+        free(buf);
+        if (!cJSON_IsArray(rows)) {
+            cJSON_Delete(rows);
+            rows = status_rows(P->c->policies, P->c->np, "error", "bad message from a rank");
+        }
+        arrived(P, ms.MPI_TAG, rows);
+    }
+}
+#endif
+
+/* Waits (poll) on the np workers in pf and collects those that finished:
+ * kept for delivery on the root, sent to it from the other ranks. */
+static sft_status collect(pool_state *P, int np, sft_err *e)
+{
+    int k = poll(P->pf, (nfds_t)np, P->size > 1 ? 20 : 1000);
+    if (k < 0 && errno != EINTR) return sft_errf(e, SFT_EINTERNAL, "poll: %s", strerror(errno));
+    for (int i = 0; i < np; i++) {
+        if (!(P->pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        worker *x = &P->w[P->idx[i]];
+        if (!drain(x)) continue;
+        int p = x->point;
+        cJSON *rows = finish(P->c, P->idx[i], x);
+        P->running--;
+        P->mine_done++;
+#ifdef SFT_HAVE_MPI
+        if (mpi_on && !P->is_root) {
+            P->failed += row_failed(rows);
+            char *s = cJSON_PrintUnformatted(rows);
+            MPI_Send(s, (int)strlen(s), MPI_CHAR, 0, p, MPI_COMM_WORLD);
+            free(s);
+            cJSON_Delete(rows);
+            continue;
+        }
+#endif
+        arrived(P, p, rows);
+    }
+    return SFT_OK;
+}
+
+/* Kills the workers still running (after a failure) and frees the pool. */
+static void stop(pool_state *P)
+{
+    for (int i = 0; i < P->W; i++)
+        if (P->w[i].pid) {
+            kill(P->w[i].pid, SIGKILL);
+            close(P->w[i].fd);
+            live[i] = 0;
+            waitpid(P->w[i].pid, NULL, 0);
+        }
+    restore_signals();
+    for (int i = 0; i < P->W; i++) free(P->w[i].buf);
+    for (int i = 0; i < P->c->n; i++) cJSON_Delete(P->res[i]);
+    free(P->res);
+    free(P->w);
+    free(P->pf);
+    free(P->idx);
+}
+
 sft_status pool_run(const pool_cfg *c, int *is_root, sft_err *e)
 {
-    int size = pool_mpi_size(), rank = pool_mpi_rank();
-    *is_root = rank == 0;
-    int W = c->workers > 0 ? c->workers : 1;
-    if (W > POOL_MAX_WORKERS) W = POOL_MAX_WORKERS;
-    worker *w = sft_xcalloc((size_t)W, sizeof *w);
-    struct pollfd *pf = sft_xcalloc((size_t)W, sizeof *pf);
-    int *idx = sft_xcalloc((size_t)W, sizeof *idx);
-    cJSON **res = sft_xcalloc((size_t)c->n + 1, sizeof *res);
-    int mine = 0, total = 0, done = 0, failed = 0, next = 0, delivered = 0, running = 0;
+    pool_state P = {0};
+    P.c = c;
+    P.size = pool_mpi_size();
+    P.rank = pool_mpi_rank();
+    P.is_root = *is_root = P.rank == 0;
+    P.W = c->workers > 0 ? c->workers : 1;
+    if (P.W > POOL_MAX_WORKERS) P.W = POOL_MAX_WORKERS;
+    P.w = sft_xcalloc((size_t)P.W, sizeof *P.w);
+    P.pf = sft_xcalloc((size_t)P.W, sizeof *P.pf);
+    P.idx = sft_xcalloc((size_t)P.W, sizeof *P.idx);
+    P.res = sft_xcalloc((size_t)c->n + 1, sizeof *P.res);
     for (int i = 0; i < c->n; i++) {
         if (c->skip && c->skip[i]) continue;
-        total++;
-        if (i % size == rank) mine++;
+        P.total++;
+        if (i % P.size == P.rank) P.mine++;
     }
-    int mine_done = 0;
-    double t0 = sft_wall();
-    if (c->progress && *is_root && size > 1)
-        fprintf(stderr, "sftsim: %d points over %d MPI ranks\n", total, size);
+    P.t0 = sft_wall();
+    if (c->progress && P.is_root && P.size > 1)
+        fprintf(stderr, "sftsim: %d points over %d MPI ranks\n", P.total, P.size);
     sft_status st = SFT_OK;
-    catch_signals(W);
+    catch_signals(P.W);
     for (;;) {
-        while (running < W && next < c->n) {
-            int p = next++;
-            if ((c->skip && c->skip[p]) || p % size != rank) continue;
-            int slot = 0;
-            while (w[slot].pid) slot++;
-            if (start(c, p, slot, &w[slot]) != 0) {
-                st = sft_errf(e, SFT_EINTERNAL, "cannot start a worker: %s", strerror(errno));
-                break;
-            }
-            running++;
-        }
-        if (st) break;
-        /* deliver in order what is complete (root only) */
-        if (*is_root) {
-            while (delivered < c->n && ((c->skip && c->skip[delivered]) || res[delivered])) {
-                if (!(c->skip && c->skip[delivered])) {
-                    st = c->done(c->ctx, delivered, res[delivered], e);
-                    cJSON_Delete(res[delivered]);
-                    res[delivered] = NULL;
-                }
-                delivered++;
-                if (st) break;
-            }
-            if (st || delivered == c->n) break;
-        } else if (mine_done == mine) {
+        if ((st = start_workers(&P, e))) break;
+        if (P.is_root) {
+            if ((st = deliver(&P, e)) || P.delivered == c->n) break;
+        } else if (P.mine_done == P.mine) {
             break;
         }
         int np = 0;
-        for (int i = 0; i < W; i++)
-            if (w[i].pid) {
-                pf[np].fd = w[i].fd;
-                pf[np].events = POLLIN;
-                idx[np++] = i;
+        for (int i = 0; i < P.W; i++)
+            if (P.w[i].pid) {
+                P.pf[np].fd = P.w[i].fd;
+                P.pf[np].events = POLLIN;
+                P.idx[np++] = i;
             }
 #ifdef SFT_HAVE_MPI
-        if (mpi_on && *is_root) {
-            int flag = 1;
-            while (flag) {
-                MPI_Status ms;
-                MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &ms);
-                if (!flag) break;
-                int len;
-                MPI_Get_count(&ms, MPI_CHAR, &len);
-                char *buf = sft_xmalloc((size_t)len + 1);
-                MPI_Recv(buf, len, MPI_CHAR, ms.MPI_SOURCE, ms.MPI_TAG, MPI_COMM_WORLD,
-                         MPI_STATUS_IGNORE);
-                buf[len] = '\0';
-                cJSON *rows = cJSON_Parse(buf);
-                free(buf);
-                if (!cJSON_IsArray(rows)) {
-                    cJSON_Delete(rows);
-                    rows = status_rows(c->policies, c->np, "error", "bad message from a rank");
-                }
-                failed += row_failed(rows);
-                res[ms.MPI_TAG] = rows;
-                progress(c, ++done, total, failed, t0);
-            }
-        }
+        if (mpi_on && P.is_root) receive_ranks(&P);
 #endif
         if (np == 0) {
-            if (*is_root && size > 1) usleep(2000); /* waiting for other ranks only */
+            if (P.is_root && P.size > 1) usleep(2000); /* waiting for other ranks only */
             continue;
         }
-        int k = poll(pf, (nfds_t)np, size > 1 ? 20 : 1000);
-        if (k < 0 && errno != EINTR) {
-            st = sft_errf(e, SFT_EINTERNAL, "poll: %s", strerror(errno));
-            break;
-        }
-        for (int i = 0; i < np; i++) {
-            if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            worker *x = &w[idx[i]];
-            if (!drain(x)) continue;
-            int p = x->point;
-            cJSON *rows = finish(c, idx[i], x);
-            running--;
-            mine_done++;
-            failed += row_failed(rows);
-#ifdef SFT_HAVE_MPI
-            if (mpi_on && !*is_root) {
-                char *s = cJSON_PrintUnformatted(rows);
-                MPI_Send(s, (int)strlen(s), MPI_CHAR, 0, p, MPI_COMM_WORLD);
-                free(s);
-                cJSON_Delete(rows);
-                continue;
-            }
-#endif
-            res[p] = rows;
-            progress(c, ++done, total, failed, t0);
-        }
+        if ((st = collect(&P, np, e))) break;
     }
-    for (int i = 0; i < W; i++)
-        if (w[i].pid) {
-            kill(w[i].pid, SIGKILL);
-            close(w[i].fd);
-            live[i] = 0;
-            waitpid(w[i].pid, NULL, 0);
-        }
-    restore_signals();
-    for (int i = 0; i < W; i++) free(w[i].buf);
-    for (int i = 0; i < c->n; i++) cJSON_Delete(res[i]);
-    free(res);
-    free(w);
-    free(pf);
-    free(idx);
+    stop(&P);
     return st;
 }

@@ -9,6 +9,9 @@
  * whatever order they finish in, so outputs written from them are the same
  * for any worker count, rank count or resumption. Workers die with their
  * parent (kill -9 included) and with the signals that end it.
+ *
+ * Ownership: every pointer argument is borrowed; pool_point_rows creates
+ * the array it returns.
  */
 #ifndef SFT_POOL_H
 #define SFT_POOL_H
@@ -23,9 +26,9 @@ typedef struct pool_point {
 } pool_point;
 
 /* Called in point order for every point that was run (not for skipped
- * ones): rows is the point's JSON array (borrowed). Returns an sft_status;
- * non-zero stops the pool. */
-typedef int (*pool_done_fn)(void *ctx, int point, const cJSON *rows, sft_err *e);
+ * ones): rows is the point's JSON array (borrowed). A status other than
+ * SFT_OK stops the pool. */
+typedef sft_status (*pool_done_fn)(void *ctx, int point, const cJSON *rows, sft_err *e);
 
 typedef struct pool_cfg {
     const scen_opts *base;    /* borrowed */
@@ -45,7 +48,13 @@ typedef struct pool_cfg {
  * the rank that writes outputs. */
 sft_status pool_run(const pool_cfg *cfg, int *is_root, sft_err *e);
 
-/* Runs one point in this process and returns its rows (creates the array). */
+/* Runs one point in this process and returns its rows (creates the array;
+ * everything else borrowed): per policy {"policy", "status", "reason", then
+ * for a policy that ran the figures of its comparison row
+ * (rep_compare_row): "mean_step_time_s", "oom", "peak_mem_bytes_min",
+ * "peak_mem_bytes_max", "mfu", and "bucket", "speedup_vs_deepspeed"}. Any
+ * number of policies; with pt->out, the reports of the comparison are
+ * written there when every policy ran. */
 cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *const *policies,
                        int np);
 

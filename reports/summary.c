@@ -105,13 +105,12 @@ static void window_overlaps(const iv *A, int na, const iv *B, const double *bmax
     }
 }
 
-rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in)
+/* Sizes s->steps from the ops' step numbers, adds each step's model FLOPs
+ * and returns the step ends: the last op of each step, any GPU, any stream,
+ * made non-decreasing (creates the array, nsteps + 1 entries). */
+static double *step_ends(const prog *p, const eng_result *r, rep_run *s)
 {
-    rep_run *s = sft_xcalloc(1, sizeof *s);
-    int G = prog_ngpus(p);
-    s->ngpus = G;
-    /* step ends: the last op of each step, any GPU, any stream */
-    int nsteps = 0;
+    int G = s->ngpus, nsteps = 0;
     for (int g = 0; g < G; g++)
         for (int st = 0; st < PROG_NSTREAMS; st++) {
             const prog_op *o = prog_ops(p, g, st);
@@ -134,106 +133,156 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
         }
     for (int k = 1; k < nsteps; k++)
         if (tend[k] < tend[k - 1]) tend[k] = tend[k - 1];
+    return tend;
+}
+
+/* Step times, their mean and the MFU. */
+static void step_times(rep_run *s, const double *tend, const rep_inputs *in)
+{
+    int nsteps = s->nsteps;
     double total = 0;
     for (int k = 0; k < nsteps; k++) {
         s->steps[k].time_s = tend[k] - (k ? tend[k - 1] : 0);
         s->steps[k].microbatches = in->microbatches ? in->microbatches[k] : 0;
         total += s->steps[k].time_s;
         if (s->steps[k].time_s > 0)
-            s->mfu += s->steps[k].flops / (s->steps[k].time_s * G * in->peak_flops);
+            s->mfu += s->steps[k].flops / (s->steps[k].time_s * s->ngpus * in->peak_flops);
     }
     s->mean_step_s = nsteps ? total / nsteps : 0;
     s->mfu = nsteps ? s->mfu / nsteps : 0;
+}
+
+/* Scratch space of the per-GPU walk, grown as GPUs need it: the compute
+ * stream's intervals (cv, with bmax their running maximum end), the
+ * collective intervals (mv), and per step window the GPU's compute, host,
+ * communication and exposed communication time. */
+typedef struct gpu_walk {
+    iv *cv, *mv;
+    double *bmax;
+    size_t ccap, mcap, bcap;
+    double *wcomp, *whost, *wcomm, *wexp;
+    double ncompute_ops; /* kernels on the compute stream */
+} gpu_walk;
+
+/* Fills w's windows for GPU g: compute and host time from its compute
+ * stream, communication (and the part of it no compute hides) from its
+ * collectives. */
+static void gpu_windows(const prog *p, const eng_result *r, int g, const double *tend, int nsteps,
+                        gpu_walk *w)
+{
+    /* compute-stream intervals (ordered; ends may step back by an ulp), by kind */
+    const prog_op *o = prog_ops(p, g, PROG_COMPUTE);
+    int n = prog_nops(p, g, PROG_COMPUTE), nc = 0, nm = 0;
+    const double *st = r->start[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
+    const double *en = r->end[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
+    SFT_GROW(w->cv, w->ccap, (size_t)n + 1);
+    SFT_GROW(w->bmax, w->bcap, (size_t)n + 1);
+    memset(w->wcomp, 0, 2 * ((size_t)nsteps + 1) * sizeof *w->wcomp);
+    w->ncompute_ops = 0;
+    for (int i = 0; i < n; i++) {
+        if (o[i].kind != PK_COMPUTE && o[i].kind != PK_DELAY) continue;
+        w->cv[nc].a = st[i];
+        w->cv[nc].b = en[i];
+        w->bmax[nc] = nc && w->bmax[nc - 1] > en[i] ? w->bmax[nc - 1] : en[i];
+        nc++;
+        if (o[i].kind == PK_COMPUTE) w->ncompute_ops++;
+        /* the windows this op overlaps: hi_k > start and lo_k < end */
+        double *win = o[i].kind == PK_COMPUTE ? w->wcomp : w->whost;
+        for (int k = first_above(tend, nsteps, st[i]); k < nsteps && (k ? tend[k - 1] : 0) < en[i];
+             k++)
+            win[k] += clip(st[i], en[i], k ? tend[k - 1] : 0, tend[k]);
+    }
+    for (int sidx = PROG_COMM; sidx < PROG_NSTREAMS; sidx++) {
+        const prog_op *q = prog_ops(p, g, sidx);
+        for (int i = 0; i < prog_nops(p, g, sidx); i++) {
+            if (q[i].kind != PK_COLL) continue;
+            SFT_GROW(w->mv, w->mcap, (size_t)nm + 1);
+            w->mv[nm].a = r->coll_begin[q[i].ref];
+            w->mv[nm++].b = r->coll_end[q[i].ref];
+        }
+    }
+    nm = merge(w->mv, nm);
+    window_overlaps(w->mv, nm, w->cv, w->bmax, nc, tend, nsteps, w->wcomm, w->wexp);
+}
+
+/* GPU g's figures (rep_gpu) from its windows in w and its memory events:
+ * sums over the steps, then means; marks the steps where it runs out of
+ * memory. */
+static void gpu_figures(rep_run *s, int g, const prog *p, const eng_result *r, const rep_inputs *in,
+                        const double *tend, const gpu_walk *w)
+{
+    rep_gpu *R = &s->gpus[g];
+    int nsteps = s->nsteps, nmem = 0;
+    rep_memev *mem = rep_memory_events(p, r, g, &nmem);
+    double cur = 0;
+    int mi = 0;
+    for (int k = 0; k < nsteps; k++) {
+        double lo = k ? tend[k - 1] : 0, hi = tend[k];
+        double comp = w->wcomp[k], host = w->whost[k], exposed = w->wexp[k];
+        double peak = cur;
+        while (mi < nmem && mem[mi].t <= hi) {
+            cur += mem[mi++].delta;
+            if (cur > peak) peak = cur;
+        }
+        R->compute_s += comp;
+        R->host_s += host;
+        R->comm_s += w->wcomm[k];
+        R->exposed_comm_s += exposed;
+        double idle = (hi - lo) - comp - host - exposed;
+        R->idle_s += idle > 0 ? idle : 0; /* rounding can leave -1e-17 */
+        if (peak > R->peak_mem) R->peak_mem = peak;
+        if (peak > in->usable_mem) s->steps[k].oom = 1;
+    }
+    if (nsteps) {
+        R->compute_s /= nsteps;
+        R->host_s /= nsteps;
+        R->comm_s /= nsteps;
+        R->exposed_comm_s /= nsteps;
+        R->idle_s /= nsteps;
+    }
+    R->busy_ns = rep_busy_ns(p, r, g);
+    free(mem);
+}
+
+rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in)
+{
+    rep_run *s = sft_xcalloc(1, sizeof *s);
+    int G = prog_ngpus(p);
+    s->ngpus = G;
+    double *tend = step_ends(p, r, s);
+    int nsteps = s->nsteps;
+    step_times(s, tend, in);
 
     s->gpus = sft_xcalloc((size_t)G, sizeof *s->gpus);
-    iv *cv = NULL, *mv = NULL;
-    double *bmax = NULL;
-    size_t ccap = 0, mcap = 0, bcap = 0;
-    rep_memev *mem = NULL;
-    /* per step window, for the GPU at hand: compute, host, comm, exposed */
-    double *wcomp = sft_xmalloc(4 * ((size_t)nsteps + 1) * sizeof *wcomp);
-    double *whost = wcomp + nsteps + 1, *wcomm = whost + nsteps + 1, *wexp = wcomm + nsteps + 1;
+    gpu_walk w = {0};
+    w.wcomp = sft_xmalloc(4 * ((size_t)nsteps + 1) * sizeof *w.wcomp);
+    w.whost = w.wcomp + nsteps + 1;
+    w.wcomm = w.whost + nsteps + 1;
+    w.wexp = w.wcomm + nsteps + 1;
     double best_busy = -1;
+    s->peak_mem_min = 1e300;
+    s->peak_mem_max = 0;
     for (int g = 0; g < G; g++) {
-        rep_gpu *R = &s->gpus[g];
-        /* compute-stream intervals (ordered; ends may step back by an ulp), by kind */
-        const prog_op *o = prog_ops(p, g, PROG_COMPUTE);
-        int n = prog_nops(p, g, PROG_COMPUTE), nc = 0, nm = 0, nmem = 0;
-        const double *st = r->start[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
-        const double *en = r->end[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
-        SFT_GROW(cv, ccap, (size_t)n + 1);
-        SFT_GROW(bmax, bcap, (size_t)n + 1);
-        memset(wcomp, 0, 2 * ((size_t)nsteps + 1) * sizeof *wcomp);
-        double ncompute_ops = 0;
-        for (int i = 0; i < n; i++) {
-            if (o[i].kind != PK_COMPUTE && o[i].kind != PK_DELAY) continue;
-            cv[nc].a = st[i];
-            cv[nc].b = en[i];
-            bmax[nc] = nc && bmax[nc - 1] > en[i] ? bmax[nc - 1] : en[i];
-            nc++;
-            if (o[i].kind == PK_COMPUTE) ncompute_ops++;
-            /* the windows this op overlaps: hi_k > start and lo_k < end */
-            double *w = o[i].kind == PK_COMPUTE ? wcomp : whost;
-            for (int k = first_above(tend, nsteps, st[i]);
-                 k < nsteps && (k ? tend[k - 1] : 0) < en[i]; k++)
-                w[k] += clip(st[i], en[i], k ? tend[k - 1] : 0, tend[k]);
-        }
-        for (int sidx = PROG_COMM; sidx < PROG_NSTREAMS; sidx++) {
-            const prog_op *q = prog_ops(p, g, sidx);
-            for (int i = 0; i < prog_nops(p, g, sidx); i++) {
-                if (q[i].kind != PK_COLL) continue;
-                SFT_GROW(mv, mcap, (size_t)nm + 1);
-                mv[nm].a = r->coll_begin[q[i].ref];
-                mv[nm++].b = r->coll_end[q[i].ref];
-            }
-        }
-        nm = merge(mv, nm);
-        window_overlaps(mv, nm, cv, bmax, nc, tend, nsteps, wcomm, wexp);
-        free(mem);
-        mem = rep_memory_events(p, r, g, &nmem);
-        double cur = 0;
-        int mi = 0;
-        for (int k = 0; k < nsteps; k++) {
-            double lo = k ? tend[k - 1] : 0, hi = tend[k];
-            double comp = wcomp[k], host = whost[k], exposed = wexp[k];
-            double peak = cur;
-            while (mi < nmem && mem[mi].t <= hi) {
-                cur += mem[mi++].delta;
-                if (cur > peak) peak = cur;
-            }
-            R->compute_s += comp;
-            R->host_s += host;
-            R->comm_s += wcomm[k];
-            R->exposed_comm_s += exposed;
-            double idle = (hi - lo) - comp - host - exposed;
-            R->idle_s += idle > 0 ? idle : 0; /* rounding can leave -1e-17 */
-            if (peak > R->peak_mem) R->peak_mem = peak;
-            if (peak > in->usable_mem) s->steps[k].oom = 1;
-        }
-        if (nsteps) {
-            R->compute_s /= nsteps;
-            R->host_s /= nsteps;
-            R->comm_s /= nsteps;
-            R->exposed_comm_s /= nsteps;
-            R->idle_s /= nsteps;
-        }
-        R->busy_ns = rep_busy_ns(p, r, g);
+        gpu_windows(p, r, g, tend, nsteps, &w);
+        gpu_figures(s, g, p, r, in, tend, &w);
+        const rep_gpu *R = &s->gpus[g];
         double busy = R->compute_s + R->exposed_comm_s;
         if (busy > best_busy) {
             best_busy = busy;
             s->busiest = g;
-            s->launch_s = nsteps ? ncompute_ops * in->launch_s / nsteps : 0;
+            s->launch_s = nsteps ? w.ncompute_ops * in->launch_s / nsteps : 0;
         }
         s->mean_idle_s += R->idle_s / G;
+        if (R->peak_mem < s->peak_mem_min) s->peak_mem_min = R->peak_mem;
+        if (R->peak_mem > s->peak_mem_max) s->peak_mem_max = R->peak_mem;
     }
     for (int k = 0; k < nsteps; k++) s->oom |= s->steps[k].oom;
     s->sim_events = r->activities;
     s->wall_s = r->wall_s;
-    free(cv);
-    free(mv);
-    free(bmax);
-    free(wcomp);
-    free(mem);
+    free(w.cv);
+    free(w.mv);
+    free(w.bmax);
+    free(w.wcomp);
     free(tend);
     return s;
 }
@@ -244,6 +293,22 @@ void rep_run_destroy(rep_run *s)
     free(s->steps);
     free(s->gpus);
     free(s);
+}
+
+/* Where the busiest GPU's step goes (the "breakdown" of a run and of a
+ * comparison row). Creates the object. */
+static cJSON *breakdown_json(const rep_run *s)
+{
+    const rep_gpu *B = &s->gpus[s->busiest];
+    cJSON *br = cJSON_CreateObject();
+    cJSON_AddNumberToObject(br, "gpu", s->busiest);
+    cJSON_AddNumberToObject(br, "compute_s", B->compute_s - s->launch_s);
+    cJSON_AddNumberToObject(br, "launch_s", s->launch_s);
+    cJSON_AddNumberToObject(br, "host_s", B->host_s);
+    cJSON_AddNumberToObject(br, "exposed_comm_s", B->exposed_comm_s);
+    cJSON_AddNumberToObject(br, "idle_s", B->idle_s);
+    cJSON_AddNumberToObject(br, "mean_idle_all_gpus_s", s->mean_idle_s);
+    return br;
 }
 
 cJSON *rep_run_json(const rep_run *s)
@@ -277,14 +342,27 @@ cJSON *rep_run_json(const rep_run *s)
         cJSON_AddNumberToObject(o, "busy_ns", (double)R->busy_ns);
         cJSON_AddItemToArray(gp, o);
     }
-    const rep_gpu *B = &s->gpus[s->busiest];
-    cJSON *br = cJSON_AddObjectToObject(j, "breakdown");
-    cJSON_AddNumberToObject(br, "gpu", s->busiest);
-    cJSON_AddNumberToObject(br, "compute_s", B->compute_s - s->launch_s);
-    cJSON_AddNumberToObject(br, "launch_s", s->launch_s);
-    cJSON_AddNumberToObject(br, "host_s", B->host_s);
-    cJSON_AddNumberToObject(br, "exposed_comm_s", B->exposed_comm_s);
-    cJSON_AddNumberToObject(br, "idle_s", B->idle_s);
-    cJSON_AddNumberToObject(br, "mean_idle_all_gpus_s", s->mean_idle_s);
+    cJSON_AddItemToObject(j, "breakdown", breakdown_json(s));
     return j;
+}
+
+cJSON *rep_compare_row(const char *policy, const rep_run *s, double base_s)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "policy", policy);
+    cJSON_AddNumberToObject(p, "mean_step_time_s", s->mean_step_s);
+    if (base_s > 0)
+        cJSON_AddNumberToObject(p, "speedup_vs_deepspeed", base_s / s->mean_step_s);
+    else
+        cJSON_AddNullToObject(p, "speedup_vs_deepspeed");
+    cJSON_AddBoolToObject(p, "oom", s->oom);
+    cJSON_AddNumberToObject(p, "peak_mem_bytes_min", s->peak_mem_min);
+    cJSON_AddNumberToObject(p, "peak_mem_bytes_max", s->peak_mem_max);
+    cJSON_AddNumberToObject(p, "mfu", s->mfu);
+    cJSON_AddItemToObject(p, "breakdown", breakdown_json(s));
+    int rounds = 0;
+    for (int k = 0; k < s->nsteps; k++) rounds += s->steps[k].microbatches;
+    cJSON_AddNumberToObject(p, "microbatch_rounds_per_step",
+                            s->nsteps ? (double)rounds / s->nsteps : 0);
+    return p;
 }

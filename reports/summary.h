@@ -17,6 +17,9 @@
  * GPU figures in the JSON are means over the simulated steps. MFU = model
  * FLOPs of the step / (step time x GPUs x peak). OOM: a GPU's peak above its
  * usable memory (hw_usable_bytes).
+ *
+ * Ownership: the functions that return a pointer create what it points to;
+ * every argument is borrowed.
  */
 #ifndef SFT_SUMMARY_H
 #define SFT_SUMMARY_H
@@ -47,6 +50,9 @@ typedef struct rep_run {
     int busiest;     /* GPU with the most compute + exposed communication */
     double launch_s; /* the busiest GPU's kernel launch gaps per step */
     double mean_idle_s;
+    /* the lowest and highest of the GPUs' peak_mem: what a comparison shows
+     * (1e300 and 0 for a program without GPUs) */
+    double peak_mem_min, peak_mem_max;
     uint64_t sim_events;
     double wall_s;
 } rep_run;
@@ -58,11 +64,21 @@ typedef struct rep_inputs {
     const int *microbatches; /* per step (the plan's rounds) */
 } rep_inputs;
 
-/* Creates the summary of result r of program p. */
+/* Creates the summary of result r of program p (p, r and in borrowed);
+ * rep_run_destroy destroys it. */
 rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in);
 void rep_run_destroy(rep_run *s);
 /* The run's JSON object (DESIGN §3 "run" contract, without "scenario" and
- * "policy", which the caller adds). Creates the object. */
+ * "policy", which the caller adds). Creates the object; s is borrowed. */
 cJSON *rep_run_json(const rep_run *s);
+
+/* One policy's row of a comparison (DESIGN §3 "compare" contract), the one
+ * place its figures are assembled: {"policy", "mean_step_time_s",
+ * "speedup_vs_deepspeed" (base_s / the mean step time, where base_s is
+ * deepspeed's mean step time; null when base_s <= 0, no baseline), "oom",
+ * "peak_mem_bytes_min", "peak_mem_bytes_max", "mfu", "breakdown" (the
+ * busiest GPU's step, as in rep_run_json), "microbatch_rounds_per_step"}.
+ * Creates the object; policy and s are borrowed. */
+cJSON *rep_compare_row(const char *policy, const rep_run *s, double base_s);
 
 #endif

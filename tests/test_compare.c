@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 
+#include "reports/summary.h"
 #include "tutil.h"
 
 /* DESIGN §3: {"scenario","policies":[{"policy","mean_step_time_s",
@@ -108,12 +109,86 @@ static void no_rollback_is_oom(void **state)
     cJSON_Delete(j);
 }
 
+/* rep_compare_row on a run made by hand: 2 GPUs peaking at 30 and 20 GB, 2
+ * steps of 3 and 5 micro-batch rounds, mean step 0.5 s. Speedup against a
+ * deepspeed step of 0.75 s is 0.75 / 0.5 = 1.5; without a baseline it is
+ * null; rounds per step (3 + 5) / 2 = 4. */
+static void compare_row_closed_form(void **state)
+{
+    (void)state;
+    rep_gpu gpus[2] = {{.peak_mem = 30e9, .compute_s = 0.3}, {.peak_mem = 20e9, .compute_s = 0.4}};
+    rep_step steps[2] = {{.time_s = 0.4, .microbatches = 3}, {.time_s = 0.6, .microbatches = 5}};
+    rep_run R = {.ngpus = 2,
+                 .nsteps = 2,
+                 .steps = steps,
+                 .gpus = gpus,
+                 .mean_step_s = 0.5,
+                 .mfu = 0.25,
+                 .oom = 0,
+                 .busiest = 1,
+                 .peak_mem_min = 20e9,
+                 .peak_mem_max = 30e9};
+    cJSON *row = rep_compare_row("skrull", &R, 0.75);
+    static const char *const order[] = {
+        "policy", "mean_step_time_s",   "speedup_vs_deepspeed",
+        "oom",    "peak_mem_bytes_min", "peak_mem_bytes_max",
+        "mfu",    "breakdown",          "microbatch_rounds_per_step",
+        NULL};
+    const cJSON *f = row->child;
+    for (int k = 0; order[k]; k++, f = f->next) assert_string_equal(f->string, order[k]);
+    assert_null(f);
+    assert_string_equal(cJSON_GetObjectItem(row, "policy")->valuestring, "skrull");
+    assert_true(fabs(cJSON_GetObjectItem(row, "speedup_vs_deepspeed")->valuedouble - 1.5) < 1e-12);
+    assert_true(cJSON_GetObjectItem(row, "peak_mem_bytes_min")->valuedouble == 20e9);
+    assert_true(cJSON_GetObjectItem(row, "peak_mem_bytes_max")->valuedouble == 30e9);
+    assert_true(cJSON_GetObjectItem(row, "microbatch_rounds_per_step")->valuedouble == 4);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(row, "breakdown"), "gpu")->valueint,
+                     1);
+    cJSON_Delete(row);
+    row = rep_compare_row("skrull", &R, 0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "speedup_vs_deepspeed")));
+    cJSON_Delete(row);
+}
+
+/* --policies has no fixed limit: 17 items (policies may repeat) give 17
+ * rows, and a policy's rows agree wherever it stands. */
+static void compare_many_policies(void **state)
+{
+    (void)state;
+    const char *args[] = {"compare",
+                          "--cluster",
+                          "h100x8",
+                          "--dp",
+                          "2",
+                          "--cp",
+                          "4",
+                          "--batch",
+                          "4",
+                          "--steps",
+                          "1",
+                          "--policies",
+                          "deepspeed,skrull,sorted,deepspeed,skrull,sorted,deepspeed,skrull,"
+                          "sorted,deepspeed,skrull,sorted,deepspeed,skrull,sorted,deepspeed,skrull",
+                          NULL};
+    cJSON *j = tu_run_json(0, args);
+    cJSON *pols = cJSON_GetObjectItem(j, "policies");
+    assert_int_equal(cJSON_GetArraySize(pols), 17);
+    for (int i = 3; i < 17; i++) {
+        const cJSON *a = cJSON_GetArrayItem(pols, i), *b = cJSON_GetArrayItem(pols, i % 3);
+        assert_true(cJSON_GetObjectItem(a, "mean_step_time_s")->valuedouble ==
+                    cJSON_GetObjectItem(b, "mean_step_time_s")->valuedouble);
+        assert_true(cJSON_GetObjectItem(a, "peak_mem_bytes_max")->valuedouble ==
+                    cJSON_GetObjectItem(b, "peak_mem_bytes_max")->valuedouble);
+    }
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(compare_contract),
-        cmocka_unit_test(schedule_plan),
-        cmocka_unit_test(no_rollback_is_oom),
+        cmocka_unit_test(compare_contract),      cmocka_unit_test(schedule_plan),
+        cmocka_unit_test(no_rollback_is_oom),    cmocka_unit_test(compare_row_closed_form),
+        cmocka_unit_test(compare_many_policies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

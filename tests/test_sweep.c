@@ -4,7 +4,8 @@
  * options, version or input files differ is refused before anything runs;
  * a bad list item is an error before any point runs; workers die with
  * their parent; mpirun -n 2 gives the same rows as -j 2; impossible points
- * are rows with a reason. (Not in the sanitizer build: it forks and kills
+ * are rows with a reason; a point's rows, in process, for any number of
+ * policies. (Not in the sanitizer build: it forks and kills
  * workers and runs mpirun.) */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lab/pool.h"
 #include "tutil.h"
 
 #define GRID                                                                                       \
@@ -757,6 +759,53 @@ static void error_points_rerun(void **state)
     free(again);
 }
 
+/* A point's rows in this process (pool_point_rows), for more policies than
+ * the 16 the pool once kept, deepspeed last: every row has sweep.json's
+ * fields in sweep.json's order, and its speedup is deepspeed's step time
+ * over its own, so deepspeed's is exactly 1. */
+static void point_rows_any_policies(void **state)
+{
+    (void)state;
+    scen_opts o = {0};
+    o.v[SO_CLUSTER] = "h100x8";
+    o.v[SO_DP] = "2";
+    o.v[SO_CP] = "4";
+    o.v[SO_BATCH] = "4";
+    o.v[SO_STEPS] = "1";
+    const char *pol[17];
+    for (int i = 0; i < 16; i++) pol[i] = i % 2 ? "sorted" : "skrull";
+    pol[16] = "deepspeed";
+    pool_point pt = {{0}, NULL};
+    cJSON *rows = pool_point_rows(&o, &pt, pol, 17);
+    assert_int_equal(cJSON_GetArraySize(rows), 17);
+    double base =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 16), "mean_step_time_s")->valuedouble;
+    static const char *const order[] = {"policy",
+                                        "status",
+                                        "reason",
+                                        "mean_step_time_s",
+                                        "oom",
+                                        "peak_mem_bytes_min",
+                                        "peak_mem_bytes_max",
+                                        "mfu",
+                                        "bucket",
+                                        "speedup_vs_deepspeed",
+                                        NULL};
+    int i = 0;
+    for (const cJSON *r = rows->child; r; r = r->next, i++) {
+        const cJSON *f = r->child;
+        for (int k = 0; order[k]; k++, f = f->next) assert_string_equal(f->string, order[k]);
+        assert_null(f);
+        assert_string_equal(cJSON_GetObjectItem(r, "policy")->valuestring, pol[i]);
+        double t = cJSON_GetObjectItem(r, "mean_step_time_s")->valuedouble;
+        assert_true(cJSON_GetObjectItem(r, "speedup_vs_deepspeed")->valuedouble == base / t);
+    }
+    assert_true(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 16), "speedup_vs_deepspeed")->valuedouble ==
+        1);
+    cJSON_Delete(rows);
+}
+
 int main(void)
 {
     /* orphaned workers are reparented here, where group_gone reaps them */
@@ -766,6 +815,7 @@ int main(void)
         cmocka_unit_test(stale_resume_refused),    cmocka_unit_test(error_points_rerun),
         cmocka_unit_test(workers_die_with_parent), cmocka_unit_test(kills_at_moments),
         cmocka_unit_test(kill_and_resume),         cmocka_unit_test(mpi_matches_jobs),
+        cmocka_unit_test(point_rows_any_policies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* val.h — the validation harness behind `sftsim-validate`: measurement grids
  * (which kernel shapes to time), the three subcommands, and the helpers they
- * share (messages, options, output).
+ * share (messages, options and output come from cli/).
  *
  * A grid is a list of attention points (one packed batch of `batch` whole
  * sequences of `len` tokens; q_tokens = k_tokens = len in the calibration
@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/base.h"
+#include "cli/cli.h"
 
 typedef struct val_attn {
     int bwd, causal, head_dim, heads_q, heads_kv;
@@ -72,17 +73,15 @@ int val_measure(int argc, char **argv);
 int val_compare(int argc, char **argv);
 int val_paper(int argc, char **argv);
 
-/* ---- shared helpers ---- */
-
+/* ---- shared helpers: the messages, option parsers and JSON output are
+ * cli/'s (cli.h), under this program's name ---- */
+#define VAL_PROG "sftsim-validate"
 /* Prints "sftsim-validate: <message>" to stderr; returns the exit code. */
-int val_report(const sft_err *e);
+#define val_report(e) cli_report_as(VAL_PROG, (e))
 /* Prints a usage error for subcommand sub; returns SFT_EINPUT. */
-int val_usage_error(const char *sub, const char *fmt, ...) SFT_PRINTF(2, 3);
-/* Parses --format text|json into *json. */
-sft_status val_parse_format(const char *v, int *json, sft_err *e);
-/* Prints a JSON document (takes j) on stdout, followed by a newline. */
-void val_print_json(cJSON *j);
-/* The current time as UTC ISO-8601 ("2025-01-31T12:00:00Z"). */
+#define val_usage_error(...) cli_usage_error_as(VAL_PROG, __VA_ARGS__)
+/* The current time as UTC ISO-8601 ("2025-01-31T12:00:00Z") into buf (n
+ * bytes). */
 void val_utc_now(char *buf, size_t n);
 
 #endif

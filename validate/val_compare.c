@@ -312,7 +312,8 @@ int val_compare(int argc, char **argv)
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *pa = NULL, *pb = NULL, *gpu = NULL;
-    int json = 0, rows = 0, ch;
+    scen_format fmt = SCEN_TEXT;
+    int rows = 0, ch;
     sft_err e = {0};
     optind = 0; /* 0, not 1: glibc then also forgets the previous argv */
     opterr = 0;
@@ -328,7 +329,7 @@ int val_compare(int argc, char **argv)
             gpu = optarg;
             break;
         case 'f':
-            if (val_parse_format(optarg, &json, &e)) return val_report(&e);
+            if (scen_parse_format(optarg, 0, &fmt, &e)) return val_report(&e);
             break;
         case 'r':
             rows = 1;
@@ -355,14 +356,14 @@ int val_compare(int argc, char **argv)
         (st = table_gpu(ta, gpu, &g, &e)) || (st = cost_create(&g, pa, &model, &e)))
         goto out;
     c.rows = cJSON_CreateArray();
-    c.rows_text = rows && !json;
+    c.rows_text = rows && fmt != SCEN_JSON;
     if (c.rows_text)
         printf("# %-24s %-36s %12s %12s %8s\n", "kernel", "shape", "measured_us", "predicted_us",
                "error(%)");
     predict(&c, model, ta, jb);
     qsort(c.k, c.nk, sizeof *c.k, kernel_order);
-    if (json)
-        val_print_json(summary_json(&c, ja, jb));
+    if (fmt == SCEN_JSON)
+        cli_print_json(summary_json(&c, ja, jb));
     else
         print_summary(&c, ja, jb);
 out:

@@ -104,7 +104,8 @@ int val_paper(int argc, char **argv)
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *cluster = "h100x32";
-    int json = 0, ch;
+    scen_format fmt = SCEN_TEXT;
+    int ch;
     sft_err e = {0};
     optind = 0; /* 0, not 1: glibc then also forgets the previous argv */
     opterr = 0;
@@ -114,7 +115,7 @@ int val_paper(int argc, char **argv)
             cluster = optarg;
             break;
         case 'f':
-            if (val_parse_format(optarg, &json, &e)) return val_report(&e);
+            if (scen_parse_format(optarg, 0, &fmt, &e)) return val_report(&e);
             break;
         case 'h':
             help();
@@ -135,7 +136,7 @@ int val_paper(int argc, char **argv)
     for (int o = 0; o < 4; o++)
         for (int k = 0; k < T5_SIZES; k++) worst = fmax(worst, fabs(sim[o][k] / t5_us[o][k] - 1));
 
-    if (json) {
+    if (fmt == SCEN_JSON) {
         cJSON *j = cJSON_CreateObject(), *rows;
         cJSON_AddStringToObject(j, "table",
                                 "Skrull (arXiv 2505.19609) Table 5: collective latency");
@@ -154,7 +155,7 @@ int val_paper(int argc, char **argv)
                                         round(1e4 * (sim[o][k] / t5_us[o][k] - 1)) / 100);
                 cJSON_AddItemToArray(rows, r);
             }
-        val_print_json(j);
+        cli_print_json(j);
         return 0;
     }
     printf("# Skrull (arXiv 2505.19609) Table 5: latency (us) of %d-GPU collectives, simulated on "
