@@ -69,14 +69,5 @@ sft_status wl_policy(const wl_family *f, const char *name, const sched_policy **
 {
     int n;
     const sched_policy *p = f->policies(&n);
-    for (int i = 0; i < n; i++)
-        if (strcmp(p[i].name, name) == 0) {
-            *out = &p[i];
-            return SFT_OK;
-        }
-    char list[512] = "";
-    size_t off = 0;
-    for (int i = 0; i < n && off < sizeof list; i++)
-        off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", p[i].name);
-    return sft_errf(e, SFT_EINPUT, "policy '%s': unknown (valid: %s)", name, list);
+    return sched_lookup(p, n, name, out, e);
 }

@@ -41,15 +41,26 @@ const sched_policy *sched_find(const char *name)
     return NULL;
 }
 
+sft_status sched_lookup(const sched_policy *tab, int n, const char *name, const sched_policy **out,
+                        sft_err *e)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(tab[i].name, name) == 0) {
+            *out = &tab[i];
+            return SFT_OK;
+        }
+    char list[512] = "";
+    size_t off = 0;
+    for (int i = 0; i < n && off < sizeof list; i++)
+        off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", tab[i].name);
+    return sft_errf(e, SFT_EINPUT, "policy '%s': unknown (valid: %s)", name, list);
+}
+
 sft_status sched_unknown(const char *name, sft_err *e)
 {
-    char list[512] = "";
-    int k;
-    const sched_policy *all = sched_policies(&k);
-    size_t off = 0;
-    for (int i = 0; i < k && off < sizeof list; i++)
-        off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", all[i].name);
-    return sft_errf(e, SFT_EINPUT, "policy '%s': unknown (valid: %s)", name, list);
+    int n;
+    const sched_policy *p = sched_policies(&n), *found;
+    return sched_lookup(p, n, name, &found, e);
 }
 
 sched_in sched_input(const par_opts *par, long bucket, est *es)

@@ -36,7 +36,11 @@ typedef struct sched_policy {
 
 /* The policy called name, or NULL. */
 const sched_policy *sched_find(const char *name);
-/* EINPUT "policy 'name': unknown (valid: ...)". */
+/* The policy called name in tab[0..n) into *out (borrowed from tab), or
+ * EINPUT "policy 'name': unknown (valid: ...)" naming tab's policies. */
+sft_status sched_lookup(const sched_policy *tab, int n, const char *name, const sched_policy **out,
+                        sft_err *e);
+/* sched_lookup over every policy: EINPUT for a name that is not one. */
 sft_status sched_unknown(const char *name, sft_err *e);
 /* All policies (static table); *n receives the count. */
 const sched_policy *sched_policies(int *n);

@@ -195,7 +195,7 @@ void rep_run_destroy(rep_run *s)
 
 /* ---- extra options of the subcommands (as cli/ registers them) ---------- */
 
-static int x_policies(void *ctx, const char *arg, sft_err *e)
+static sft_status x_policies(void *ctx, const char *arg, sft_err *e)
 {
     (void)ctx;
     (void)e;
@@ -203,7 +203,7 @@ static int x_policies(void *ctx, const char *arg, sft_err *e)
     return 0;
 }
 
-static int x_jobs(void *ctx, const char *arg, sft_err *e)
+static sft_status x_jobs(void *ctx, const char *arg, sft_err *e)
 {
     long *jobs = ctx;
     int st = cli_parse_jobs(arg, jobs, e);
@@ -211,7 +211,7 @@ static int x_jobs(void *ctx, const char *arg, sft_err *e)
     return st;
 }
 
-static int x_resume(void *ctx, const char *arg, sft_err *e)
+static sft_status x_resume(void *ctx, const char *arg, sft_err *e)
 {
     (void)ctx;
     (void)arg;
