@@ -9,9 +9,130 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
+
 typedef enum detail { D_SEQUENCES, D_MICROBATCHES, D_RANKS } detail;
 
 static const char *const detail_name[] = {"sequences", "microbatches", "ranks"};
+
+/* ---- object IDs in creation order ---------------------------------------
+ * cgraph's default ID discipline makes a named object's ID the address of its
+ * interned name, and subgraphs are kept and written in ID order: the DOT file
+ * (and the layout, hence the SVG) then follows the heap's layout, which moves
+ * with anything that allocates first (the --out path's length was enough).
+ * This discipline numbers names in the order they are first seen (even IDs)
+ * and anonymous objects from a counter (odd IDs), as the default does, so the
+ * same plan always gives the same bytes. */
+
+typedef struct ids {
+    Agraph_t *g; /* the root: its string pool holds the names */
+    char **name; /* by k, for ID 2k: cgraph strings (agstrdup), since the
+                  * writer asks each name whether it is an HTML string */
+    size_t n, cap;
+    size_t *slot; /* open addressing over name: k + 1, 0 = empty */
+    size_t nslot; /* a power of two, kept over twice n */
+    IDTYPE anon;  /* next odd ID */
+} ids;
+
+static size_t ids_hash(const char *s)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static size_t *ids_find(ids *t, const char *s)
+{
+    size_t i = ids_hash(s) & (t->nslot - 1);
+    while (t->slot[i] && strcmp(t->name[t->slot[i] - 1], s) != 0) i = (i + 1) & (t->nslot - 1);
+    return &t->slot[i];
+}
+
+static void ids_grow(ids *t)
+{
+    size_t *old = t->slot, nold = t->nslot;
+    t->nslot = nold ? 2 * nold : 256;
+    t->slot = sft_xcalloc(t->nslot, sizeof *t->slot);
+    for (size_t i = 0; i < nold; i++)
+        if (old[i]) *ids_find(t, t->name[old[i] - 1]) = old[i];
+    free(old);
+}
+
+static void *ids_open(Agraph_t *g, Agdisc_t *d)
+{
+    (void)d;
+    ids *t = sft_xcalloc(1, sizeof *t);
+    t->g = g;
+    t->anon = 1;
+    ids_grow(t);
+    return t;
+}
+
+static long ids_map(void *state, int objtype, char *str, IDTYPE *id, int createflag)
+{
+    (void)objtype;
+    ids *t = state;
+    if (!str) {
+        *id = t->anon;
+        t->anon += 2;
+        return 1;
+    }
+    size_t *s = ids_find(t, str);
+    if (!*s) {
+        if (!createflag) return 0;
+        if (2 * (t->n + 1) > t->nslot) {
+            ids_grow(t);
+            s = ids_find(t, str);
+        }
+        if (t->n == t->cap) {
+            t->cap = t->cap ? 2 * t->cap : 256;
+            t->name = sft_xrealloc(t->name, t->cap * sizeof *t->name);
+        }
+        t->name[t->n++] = agstrdup(t->g, str);
+        *s = t->n;
+    }
+    *id = 2 * (IDTYPE)(*s - 1);
+    return 1;
+}
+
+/* Explicit IDs are never requested here (agidnode and kin are not used). */
+static long ids_alloc(void *state, int objtype, IDTYPE id)
+{
+    (void)state, (void)objtype, (void)id;
+    return 0;
+}
+
+static void ids_free(void *state, int objtype, IDTYPE id)
+{
+    (void)state, (void)objtype, (void)id; /* names live until ids_close */
+}
+
+static char *ids_print(void *state, int objtype, IDTYPE id)
+{
+    (void)objtype;
+    ids *t = state;
+    return id % 2 == 0 && id / 2 < t->n ? t->name[id / 2] : NULL;
+}
+
+static void ids_close(void *state)
+{
+    ids *t = state;
+    for (size_t i = 0; i < t->n; i++) agstrfree(t->g, t->name[i]);
+    free(t->name);
+    free(t->slot);
+    free(t);
+}
+
+static void ids_register(void *state, int objtype, void *obj)
+{
+    (void)state, (void)objtype, (void)obj;
+}
+
+static Agiddisc_t ids_disc = {ids_open,  ids_map,   ids_alloc,   ids_free,
+                              ids_print, ids_close, ids_register};
+
+/* cgraph keeps a pointer to the discipline: static storage. */
+static Agdisc_t disc = {&AgMemDisc, &ids_disc, &AgIoDisc};
 
 /* cgraph takes char * for names and values it only reads. */
 static void set(void *obj, const char *name, const char *value)
@@ -226,7 +347,7 @@ static void grid_end(grid *G, bands *b)
 
 static Agraph_t *build(const rep_src *src, const plan *pl, int step, detail d)
 {
-    Agraph_t *g = agopen("schedule", Agdirected, NULL);
+    Agraph_t *g = agopen("schedule", Agdirected, &disc);
     char name[96], label[512];
     long nseq = 0, nloc = 0;
     double tokens = 0;
