@@ -15,7 +15,7 @@ static int build_child(void *arg, FILE *out)
     sft_err e;
     if (clu_load("h100x8", &c, &e) || clu_scale(&c, n, &e)) return 1;
     double t0 = sft_wall();
-    sgx_platform(&c);
+    if (sgx_platform(&c, &e)) return 1;
     fprintf(out, "%.9f\n", sft_wall() - t0);
     return 0;
 }

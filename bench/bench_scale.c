@@ -74,7 +74,7 @@ static int bare_child(void *arg, FILE *out)
     clu_desc c;
     sft_err e;
     if (clu_load("h100x32", &c, &e) || clu_scale(&c, j->gpus, &e)) return 1;
-    sgx_platform(&c);
+    if (sgx_platform(&c, &e)) return 1;
     long actors = 3 * j->gpus;
     bare b = {(long)(j->activities / (uint64_t)actors) + 1};
     for (long a = 0; a < actors; a++) sgx_spawn("bare", (int)(a % j->gpus), bare_actor, &b);

@@ -103,8 +103,8 @@ int cli_scenario(int argc, char **argv, const char *cmd, void (*help)(void), sce
                  scenario *s, int *rc)
 {
     sft_err e = {0};
-    int st = scen_parse(argc, argv, cmd, o, NULL, NULL, help, &e);
-    if (st < 0) {
+    sft_status st = scen_parse(argc, argv, cmd, o, NULL, NULL, help, &e);
+    if (!st && o->helped) {
         *rc = 0;
         return 1;
     }

@@ -82,9 +82,9 @@ int cli_compare(int argc, char **argv)
     scen_opts o;
     scenario s;
     sft_err e = {0};
-    int rc = scen_parse(argc, argv, "compare", &o, extra, &cx, help, &e);
-    if (rc < 0) return 0;
+    sft_status rc = scen_parse(argc, argv, "compare", &o, extra, &cx, help, &e);
     if (rc) return cli_report(&e);
+    if (o.helped) return 0;
     char *buf = NULL;
     const char **pol = NULL;
     int np = 0;

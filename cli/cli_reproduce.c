@@ -69,10 +69,10 @@ static int parse(int argc, char **argv, scen_opts *o, long *jobs, int *rc)
     int ac;
     char **av = cli_jobs_argv(argc, argv, 1, &ac);
     sft_err e = {0};
-    int st = scen_parse(ac, av, "reproduce", o, extra, jobs, help, &e);
+    sft_status st = scen_parse(ac, av, "reproduce", o, extra, jobs, help, &e);
     cli_jobs_argv_free(av);
-    if (st) {
-        *rc = st < 0 ? 0 : cli_report(&e);
+    if (st || o->helped) {
+        *rc = st ? cli_report(&e) : 0;
         return 1;
     }
     int fixed = repro_fixed_option(o);

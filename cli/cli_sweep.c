@@ -90,9 +90,9 @@ int cli_sweep(int argc, char **argv)
     pool_mpi_init(&argc, &argv);
     scen_opts o;
     sft_err e = {0};
-    int rc = scen_parse(ac, av, "sweep", &o, extra, &x, help, &e);
+    sft_status rc = scen_parse(ac, av, "sweep", &o, extra, &x, help, &e);
     cli_jobs_argv_free(av);
-    if (rc < 0) {
+    if (!rc && o.helped) {
         pool_mpi_finalize();
         return 0;
     }

@@ -109,8 +109,8 @@ sft_status scen_parse_format(const char *v, int allow_csv, scen_format *out, sft
     return SFT_OK;
 }
 
-int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_extra *extra,
-               void *ctx, void (*help)(void), sft_err *e)
+sft_status scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_extra *extra,
+                      void *ctx, void (*help)(void), sft_err *e)
 {
     enum { X_OUT = SO_NOPTS, X_FORMAT, X_STRICT, X_HELP, X_EXTRA };
     int nextra = 0;
@@ -128,8 +128,9 @@ int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_
     memset(o, 0, sizeof *o);
     optind = 0; /* 0, not 1: glibc then also forgets the previous argv */
     opterr = 0;
-    int ch, rc = SFT_OK;
-    while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    int ch;
+    sft_status rc = SFT_OK;
+    while (!rc && !o->helped && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch >= 0 && ch < SO_NOPTS) {
             o->v[ch] = optarg;
         } else if (ch == X_OUT) {
@@ -140,7 +141,7 @@ int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_
             o->strict = 1;
         } else if (ch == X_HELP) {
             help();
-            rc = -1;
+            o->helped = 1;
         } else if (ch >= X_EXTRA && ch < X_EXTRA + nextra) {
             rc = extra[ch - X_EXTRA].fn(ctx, optarg, e);
         } else {
@@ -149,7 +150,7 @@ int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_
         }
     }
     free(opts);
-    if (!rc && optind < argc)
+    if (!rc && !o->helped && optind < argc)
         rc = sft_errf(e, SFT_EINPUT, "unexpected argument '%s' (see sftsim %s --help)",
                       argv[optind], cmd);
     return rc;

@@ -53,6 +53,7 @@ typedef struct scen_opts {
     const char *out;         /* --out DIR */
     scen_format fmt;
     int strict;
+    int helped; /* --help was given: the help is printed, nothing else to do */
 } scen_opts;
 
 /* Extra options of one subcommand: handler returns SFT_OK or the error. */
@@ -65,9 +66,9 @@ typedef struct scen_extra {
 /* Parses argv (argv[0] = the subcommand) with the subcommand's extra options
  * (a table ending in a NULL name; ctx is handed to their handlers). Any
  * positional argument is an error. help(): prints the subcommand's help.
- * Returns -1 after printing help (exit 0), else an sft_status. */
-int scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_extra *extra,
-               void *ctx, void (*help)(void), sft_err *e);
+ * After --help, o->helped is set and the status is SFT_OK (exit 0). */
+sft_status scen_parse(int argc, char **argv, const char *cmd, scen_opts *o, const scen_extra *extra,
+                      void *ctx, void (*help)(void), sft_err *e);
 /* The scenario options' help text (for the subcommands' --help). */
 void scen_help(void);
 /* Option name of an index ("cluster", "gpus", ...; static storage). */

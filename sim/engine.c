@@ -268,10 +268,7 @@ sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *
         for (int s = 0; s < PROG_NSTREAMS; s++) actors += prog_nops(p, g, s) > 0;
     st = eng_check_maps(actors, ng, eng_max_map_count(), eng_maps_in_use(), e);
     if (st) return st;
-    if (sgx_platform(c) != 0)
-        return sft_errf(e, SFT_EINTERNAL,
-                        "a different platform already exists in this process (SimGrid allows "
-                        "one per process)");
+    if ((st = sgx_platform(c, e))) return st;
     double w0 = sft_wall();
     eng_result *r = sft_xcalloc(1, sizeof *r);
     r->ngpus = ng;

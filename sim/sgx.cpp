@@ -89,9 +89,14 @@ bool same(const clu_desc &a, const clu_desc &b)
 
 } // namespace
 
-extern "C" int sgx_platform(const clu_desc *c)
+extern "C" sft_status sgx_platform(const clu_desc *c, sft_err *e)
 {
-    if (S.zone) return same(S.zone->c_, *c) ? 0 : -1;
+    if (S.zone)
+        return same(S.zone->c_, *c)
+                   ? SFT_OK
+                   : sft_errf(e, SFT_EINTERNAL,
+                              "a different platform already exists in this process (SimGrid "
+                              "allows one per process)");
     boot();
     /* the first zone created becomes the root of the platform */
     S.zone = new RailZone("cluster", *c);
@@ -117,7 +122,7 @@ extern "C" int sgx_platform(const clu_desc *c)
         S.zone->lat[(size_t)i] = lat;
     }
     z->seal();
-    return 0;
+    return SFT_OK;
 }
 
 extern "C" void sgx_spawn(const char *name, int host, void (*fn)(void *), void *arg)

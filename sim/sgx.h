@@ -24,8 +24,9 @@ extern "C" {
 #endif
 
 /* Builds the platform for c (first call), or checks that c matches the one
- * built. Returns 0, or -1 when another platform already exists. */
-int sgx_platform(const clu_desc *c);
+ * built: SFT_EINTERNAL in e when another platform already exists (SimGrid
+ * allows one per process). */
+sft_status sgx_platform(const clu_desc *c, sft_err *e);
 /* Nominal host speed: sgx_exec(t) runs t seconds of full-speed GPU work. */
 void sgx_spawn(const char *name, int host, void (*fn)(void *), void *arg);
 void sgx_run(void);

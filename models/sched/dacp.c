@@ -62,7 +62,7 @@ static int rollback(est *e, plan_mb *mb, const ord *o, int N, int t, double *RB,
     return -1;
 }
 
-int dacp_place(est *e, plan_mb *mb, int N, long C, int mode, int rollback_on)
+bool dacp_place(est *e, plan_mb *mb, int N, long C, int mode, int rollback_on)
 {
     ord *o = sft_xmalloc((size_t)(mb->n + 1) * sizeof *o);
     double *RB = sft_xmalloc((size_t)N * sizeof *RB), *L = sft_xcalloc((size_t)N, sizeof *L);
@@ -115,5 +115,5 @@ int dacp_place(est *e, plan_mb *mb, int N, long C, int mode, int rollback_on)
     free(o);
     free(RB);
     free(L);
-    return rc;
+    return rc == 0;
 }

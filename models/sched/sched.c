@@ -170,7 +170,7 @@ static sft_status place_on_deepspeed(const sched_in *in, const trace_sample *s, 
     for (int r = 0; r < out->dp; r++)
         for (int m = 0; m < out->rank[r].nmb; m++) {
             plan_mb *mb = &out->rank[r].mb[m];
-            if (dacp_place(in->est, mb, in->cp, in->bucket, mode, in->rollback) != 0)
+            if (!dacp_place(in->est, mb, in->cp, in->bucket, mode, in->rollback))
                 for (int k = 0; k < mb->n; k++) mb->seq[k].cp = PLAN_DIST; /* always fits */
         }
     return SFT_OK;
@@ -226,7 +226,7 @@ static void gds_rank(const sched_in *in, est *e, lenid *v, size_t k, plan *out, 
                 plan_mb_add(mb, v[i].id, v[i].len, PLAN_DIST);
                 used += (double)v[i].len;
             }
-            if (used > cap || dacp_place(e, mb, in->cp, in->bucket, DACP_BALANCE, in->rollback))
+            if (used > cap || !dacp_place(e, mb, in->cp, in->bucket, DACP_BALANCE, in->rollback))
                 ok = 0;
         }
         if (ok || m >= k) {

@@ -7,6 +7,8 @@
 #ifndef SFT_SCHED_H
 #define SFT_SCHED_H
 
+#include <stdbool.h>
+
 #include "models/sched/estimate.h"
 #include "models/sched/par.h"
 #include "models/sched/plan.h"
@@ -64,10 +66,11 @@ sft_status sched_optimal(const sched_in *in, const trace_sample *s, size_t n, pl
 
 /* DACP (Skrull's Algorithm 1, mode DACP_BALANCE) or its round-robin variant
  * (Algorithm 4, DACP_ROUNDROBIN) on one micro-batch: sets every sequence's
- * cp field. With roll-back, returns 0 when the placement respects the bucket
- * and -1 when it cannot (no local sequence left to distribute); without, it
- * always returns 0 and the violations stay in the plan (reported as OOM). */
+ * cp field. With roll-back, returns true when the placement respects the
+ * bucket and false when it cannot (no local sequence left to distribute);
+ * without, it always returns true and the violations stay in the plan
+ * (reported as OOM). A result, not a status: nothing here can fail. */
 enum { DACP_BALANCE, DACP_ROUNDROBIN };
-int dacp_place(est *e, plan_mb *mb, int N, long C, int mode, int rollback);
+bool dacp_place(est *e, plan_mb *mb, int N, long C, int mode, int rollback);
 
 #endif

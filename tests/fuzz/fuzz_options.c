@@ -131,7 +131,7 @@ double est_load(est *e, double len, int shard)
     (void)e, (void)len, (void)shard;
     simulated("est_load");
 }
-int dacp_place(est *e, plan_mb *mb, int N, long C, int mode, int rollback)
+bool dacp_place(est *e, plan_mb *mb, int N, long C, int mode, int rollback)
 {
     (void)e, (void)mb, (void)N, (void)C, (void)mode, (void)rollback;
     simulated("dacp_place");
@@ -309,9 +309,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sft_err e = {0};
     long jobs = 1;
     reset_getopt();
-    int rc = scen_parse(argc, argv, cmd, &o, extra, &jobs, no_help, &e);
-    if (rc > 0) refused(rc, &e, 0);
-    if (rc == 0) {
+    sft_status rc = scen_parse(argc, argv, cmd, &o, extra, &jobs, no_help, &e);
+    if (rc) refused(rc, &e, 0);
+    if (!rc && !o.helped) {
         /* sweeps substitute one value of each comma list at a time; resolve
          * the scenario as given (lists make it bad input, never a crash) */
         scenario s;
