@@ -1,6 +1,6 @@
 /* bench.h — the simulator's own benchmarks (`make bench`): each section
  * prints its figures; nothing here is a test (targets are printed beside the
- * measurements, DESIGN: performance targets live in bench/). */
+ * measurements, ARCHITECTURE.md, "Formats": performance targets live in bench/). */
 #ifndef SFT_BENCH_H
 #define SFT_BENCH_H
 

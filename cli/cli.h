@@ -1,4 +1,4 @@
-/* cli.h — the `sftsim` command: one file per subcommand (DESIGN §3), and
+/* cli.h — the `sftsim` command: one file per subcommand (ARCHITECTURE.md, "Contracts"), and
  * the helpers that `sftsim-validate` shares.
  *
  * A subcommand parses its options, calls lab/ and prints. Conventions:

@@ -1,6 +1,6 @@
 /* cli_trace.c — `sftsim trace gen|stats`: make a step trace from a dataset's
  * length distribution, and show the length statistics of a trace file or a
- * dataset (DESIGN §3). The trace itself goes to stdout only when gen has no
+ * dataset (ARCHITECTURE.md, "Contracts"). The trace itself goes to stdout only when gen has no
  * -o; everything human goes to stderr, so stdout stays a clean trace or
  * table or JSON document.
  */

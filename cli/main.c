@@ -1,4 +1,4 @@
-/* main.c — `sftsim` entry point: its subcommands (DESIGN §3), dispatched by
+/* main.c — `sftsim` entry point: its subcommands (ARCHITECTURE.md, "Contracts"), dispatched by
  * cli_main. */
 #include "cli/cli.h"
 

@@ -1,4 +1,4 @@
-# layers.cmake — the layering check (DESIGN §2), run as
+# layers.cmake — the layering check (ARCHITECTURE.md, "Layers"), run as
 #   cmake -DSRC=<source root> -P cmake/layers.cmake
 # by the build (before any library is compiled: the top-level CMakeLists.txt)
 # and by the ctest `layering`. Included from a project instead, it only sets
@@ -150,6 +150,6 @@ if(nbad GREATER 0)
   foreach(b IN LISTS bad)
     message("layering: ${b}")
   endforeach()
-  message(FATAL_ERROR "layering: ${nbad} include(s) against DESIGN §2's layers")
+  message(FATAL_ERROR "layering: ${nbad} include(s) against ARCHITECTURE.md's layers")
 endif()
 message("layering: ${nfiles} files, every include runs down the layers")

@@ -1,4 +1,4 @@
-/* doc.h — the JSON documents of run, compare and schedule (DESIGN §3's
+/* doc.h — the JSON documents of run, compare and schedule (ARCHITECTURE.md "Contracts"'s
  * contract): what --format json prints and --out's summary.json holds,
  * built from a resolved scenario and what it produced.
  *

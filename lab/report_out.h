@@ -1,4 +1,4 @@
-/* report_out.h — what --out DIR receives (DESIGN §3, §5; reports/README.md):
+/* report_out.h — what --out DIR receives (ARCHITECTURE.md, "Contracts" and "Formats"; reports/README.md):
  *   summary.json                 the --format json document
  *   timeline.h5                  HDF5 tables (a comparison: a group per policy)
  *   trace.json.gz                Chrome / Perfetto trace (every policy in one)

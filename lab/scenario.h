@@ -1,5 +1,5 @@
-/* scenario.h — the scenario options of DESIGN §3, their defaults (the Skrull
- * paper's setting, DESIGN §4), their resolution into a runnable scenario,
+/* scenario.h — the scenario options of ARCHITECTURE.md, "Contracts", their defaults (the Skrull
+ * paper's setting, ARCHITECTURE.md, "Default scenario"), their resolution into a runnable scenario,
  * and the pipeline trace -> schedule -> program -> simulate -> summary.
  *
  * Options are kept as strings (scen_opts) so that sweeps can substitute any
@@ -76,7 +76,7 @@ const char *scen_opt_name(int i);
 /* The index of an option name, or -1. */
 int scen_opt_find(const char *name);
 
-/* The default scenario (the Skrull paper's setting, DESIGN §4): what every
+/* The default scenario (the Skrull paper's setting, ARCHITECTURE.md, "Default scenario"): what every
  * option not given resolves to. The one copy; help texts print from it. */
 typedef struct scen_defaults {
     const char *cluster, *model, *policy, *cp_impl, *granularity;

@@ -1,4 +1,4 @@
-/* sweep_out.h — the files of a sweep: sweep.json (DESIGN §3 contract),
+/* sweep_out.h — the files of a sweep: sweep.json (ARCHITECTURE.md, "Contracts"),
  * sweep.csv, sweep.h5 and the plots, each written under a temporary name
  * and renamed; and the comma lists a sweep is given, split and checked
  * before any point runs.

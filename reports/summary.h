@@ -68,11 +68,11 @@ typedef struct rep_inputs {
  * rep_run_destroy destroys it. */
 rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in);
 void rep_run_destroy(rep_run *s);
-/* The run's JSON object (DESIGN §3 "run" contract, without "scenario" and
+/* The run's JSON object (ARCHITECTURE.md "Contracts": the run document, without "scenario" and
  * "policy", which the caller adds). Creates the object; s is borrowed. */
 cJSON *rep_run_json(const rep_run *s);
 
-/* One policy's row of a comparison (DESIGN §3 "compare" contract), the one
+/* One policy's row of a comparison (ARCHITECTURE.md "Contracts": the compare document), the one
  * place its figures are assembled: {"policy", "mean_step_time_s",
  * "speedup_vs_deepspeed" (base_s / the mean step time, where base_s is
  * deepspeed's mean step time; null when base_s <= 0, no baseline), "oom",

@@ -2,9 +2,10 @@
  *
  * The platform: one host per GPU (two power states: nominal, and slowed by
  * the NCCL kernels' share of the SMs), one SimGrid link per topo link, and
- * one routing zone whose routes come from topo_route. TCP corrections are
- * switched off so a link's bandwidth means what the cluster file says
- * (DESIGN §4).
+ * one routing zone whose routes come from topo_route. SimGrid's TCP
+ * corrections (latency and bandwidth factors, weight-S, cross-traffic) are
+ * switched off so a link's bandwidth means what the cluster file says;
+ * efficiency and per-step latency are the collective model's (coll.c).
  */
 #include "sim/sgx.h"
 

@@ -1,7 +1,7 @@
 # Bad and extreme inputs (issue 11): a data-driven table of cases run through
 # the real binary (tests/badinput/README.md). sft_badinput reads the case
 # files, creates the inputs each case needs, runs sftsim under a timeout and
-# checks DESIGN §3's promises: exit code, message, nothing left behind, a
+# checks the promises of ARCHITECTURE.md, "Contracts": exit code, message, nothing left behind, a
 # clean stdout, no sanitizer report. One ctest test per case file, so they
 # run in parallel; a full disk needs root (a small tmpfs), else those cases
 # are skipped.

@@ -1,4 +1,4 @@
-# The layering check (DESIGN §2, cmake/layers.cmake) over the source tree,
+# The layering check (ARCHITECTURE.md, "Layers", cmake/layers.cmake) over the source tree,
 # and over a small fixture with one upward include, which it must refuse
 # (a check that cannot fail checks nothing).
 add_test(NAME layering COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR} -P

@@ -75,7 +75,7 @@ static void collective_bad_options(void **state)
     expect(2, a9, "bananas", "clusters");
 }
 
-/* JSON contract of DESIGN §3: {"op","gpus","rows":[{"bytes","time_us",
+/* JSON contract of ARCHITECTURE.md, "Contracts": {"op","gpus","rows":[{"bytes","time_us",
  * "algbw_gbps","busbw_gbps"}]}; busbw = algbw x (n-1)/n for all_gather. */
 static void collective_json(void **state)
 {

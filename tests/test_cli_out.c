@@ -1,6 +1,6 @@
 /* test_cli_out.c — `sftsim run --out` under interruption and under mpirun.
  *
- * The invariant (DESIGN §3): every final name holds a complete file or
+ * The invariant (ARCHITECTURE.md, "Contracts"): every final name holds a complete file or
  * nothing. Outputs are deterministic, so "complete" is checked exactly: each
  * file present after a kill is byte-identical to the uninterrupted run's
  * (summary.json apart from its wall_s, the simulator's own time). SIGINT and

@@ -11,7 +11,7 @@
 #include "reports/summary.h"
 #include "tutil.h"
 
-/* DESIGN §3: {"scenario","policies":[{"policy","mean_step_time_s",
+/* ARCHITECTURE.md, "Contracts": {"scenario","policies":[{"policy","mean_step_time_s",
  * "speedup_vs_deepspeed","oom","peak_mem_bytes_min","peak_mem_bytes_max"}]};
  * speedup = deepspeed's step time / the policy's. */
 static void compare_contract(void **state)

@@ -1,7 +1,7 @@
 /* test_reports_files.c — the files of --out as a whole: every report is
  * there and well-formed (PNG and SVG magic, the Gantt's page width), and a
  * failure on any one file stops the output with a message naming that file
- * and leaves no temporary or partial file behind (DESIGN §3). */
+ * and leaves no temporary or partial file behind (ARCHITECTURE.md, "Contracts"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

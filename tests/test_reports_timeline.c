@@ -178,7 +178,7 @@ static void check_tables(hid_t loc, const want *w)
     free(peak);
 }
 
-/* Chunked, shuffled then deflated, as DESIGN §5 asks. */
+/* Chunked, shuffled then deflated, as ARCHITECTURE.md, "Formats" asks. */
 static void check_filters(hid_t loc, const char *table)
 {
     hid_t ds = H5Dopen2(loc, table, H5P_DEFAULT);

@@ -25,7 +25,7 @@ static const char *lengths_file(const char *name, int n, int len)
     return tu_write(name, buf);
 }
 
-/* DESIGN §3 contract for run. */
+/* ARCHITECTURE.md, "Contracts" for run. */
 static void default_run_contract(void **state)
 {
     (void)state;

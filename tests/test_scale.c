@@ -46,7 +46,7 @@ static void maps_refuses_with_largest_size(void **state)
     /* 1024 GPUs x 3 streams = 3072 actors, 2 mappings each = 6144, plus 200
      * in use and the 1024 margin: 7368 > 5000 */
     sft_status st = eng_check_maps(3072, 1024, 5000, 200, &e);
-    assert_int_equal(st, SFT_EINFEASIBLE); /* exit code 3 (DESIGN §3) */
+    assert_int_equal(st, SFT_EINFEASIBLE); /* exit code 3 (ARCHITECTURE.md, "Contracts") */
     assert_int_equal(e.status, SFT_EINFEASIBLE);
     /* largest: (5000 - 200 - 1024) / (2 mappings x 3 actors per GPU) = 629.3 */
     assert_int_equal(named_fit(e.msg), 629);

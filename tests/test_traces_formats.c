@@ -136,7 +136,7 @@ static void test_writer_exact_and_round_trip(void **state)
     assert_int_equal(trace_writer_put(w, &b1, &e), SFT_OK);
     assert_int_equal(trace_writer_close(w, &e), SFT_OK);
     char *text = tt_read(path, NULL);
-    /* DESIGN §5, compact, one batch per line, newline-terminated */
+    /* ARCHITECTURE.md, "Formats", compact, one batch per line, newline-terminated */
     assert_string_equal(text,
                         "{\"step\":0,\"samples\":[{\"id\":0,\"len\":812},{\"id\":1,\"len\":5}]}\n"
                         "{\"step\":7,\"samples\":[{\"id\":2,\"len\":10000000}]}\n");
@@ -215,7 +215,7 @@ static void test_scenario_open(void **state)
     assert_int_equal(read_all(src, sizes, steps, ids, lens, 4), 3);
     assert_int_equal(steps[2], 5);
     trace_src_destroy(src);
-    /* no option: the default scenario's dataset (DESIGN §4), 4 steps of 8 */
+    /* no option: the default scenario's dataset (ARCHITECTURE.md, "Default scenario"), 4 steps of 8 */
     assert_int_equal(trace_src_open(NULL, NULL, 4, 8, 0, &src, &e), SFT_OK);
     assert_string_equal(trace_src_origin(src), "built-in " TRACE_DEFAULT_DATASET);
     assert_string_equal(trace_src_format(src), "dataset");

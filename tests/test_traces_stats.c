@@ -151,7 +151,7 @@ static void test_cli_json(void **state)
     char *text = tt_read(out, NULL);
     cJSON *j = cJSON_Parse(text);
     assert_non_null(j);
-    /* the DESIGN §3 contract fields */
+    /* the ARCHITECTURE.md, "Contracts" fields */
     assert_true(num(j, "samples") == G_SAMPLES);
     assert_true(num(j, "mean") == G_MEAN);
     assert_true(num(j, "p50") == G_P50);

@@ -3,7 +3,7 @@
  * (kernels -> calibration table), compare (a table's predictions vs measured
  * times) and paper (simulated vs published figures). One file per
  * subcommand (val_measure.c, val_compare.c, val_paper.c); exit codes as
- * sftsim's (DESIGN §3). */
+ * sftsim's (ARCHITECTURE.md, "Contracts"). */
 #include "cli/cli.h"
 #include "validate/val.h"
 

@@ -2,7 +2,7 @@
  *
  * arch_range_table is the one place that states the valid range of each
  * number of an architecture file (and of the head dimension they imply),
- * with the reason (DESIGN §5). */
+ * with the reason (ARCHITECTURE.md, "Formats"). */
 #include "models/llm/arch.h"
 
 #include <stdlib.h>

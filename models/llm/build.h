@@ -1,4 +1,4 @@
-/* build.h — the program builder: plans become per-GPU programs (DESIGN §1.3).
+/* build.h — the program builder: plans become per-GPU programs (ARCHITECTURE.md, "Data flow").
  *
  * GPU (DP rank d, CP rank c) is GPU d*CP + c: a CP group is CP consecutive
  * GPUs, inside one node whenever CP divides the node. Per micro-batch: host

@@ -1,4 +1,4 @@
-/* plan.h — a schedule of one global batch (DESIGN §1): for each DP rank its
+/* plan.h — a schedule of one global batch (ARCHITECTURE.md, "Data flow"): for each DP rank its
  * micro-batches; in each micro-batch every sequence is either local (whole on
  * one CP rank) or distributed (sharded evenly over the CP group, load-balanced
  * causal chunks).

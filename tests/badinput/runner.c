@@ -5,8 +5,8 @@
  *
  * and, per case, makes a fresh temporary directory (@T@, also the working
  * directory of sftsim), creates the inputs the placeholders ask for, runs
- * `sftsim ARGS` under a timeout (a hang is a failure) and checks what DESIGN
- * §3 promises: the exit code, the message, nothing left behind after a
+ * `sftsim ARGS` under a timeout (a hang is a failure) and checks what
+ * ARCHITECTURE.md's "Contracts" promise: the exit code, the message, nothing left behind after a
  * failure, no doubled "sftsim: sftsim" prefix, a clean stdout, and no
  * sanitizer report. One line per failing case, then "N passed, M failed, K
  * skipped". Exit 0 when nothing failed (77 when everything was skipped), 1
@@ -1133,7 +1133,7 @@ static int run_case(const kase *k)
         if (r.nerr == 0) buf_adds(&why, "; no message on stderr");
         /* refused input (2, 3) writes nothing; an output that fails (4)
          * may follow reports already complete under their final names
-         * (DESIGN §3: complete files or nothing), which test_reports_files
+         * (ARCHITECTURE.md, "Contracts": complete files or nothing), which test_reports_files
          * and test_cli_out check byte for byte */
         if (r.code != 4)
             for (int i = 0; i < nouts; i++) new_entries(&outs[i], &why);

@@ -6,7 +6,7 @@
  * every subcommand shares (formats, -j, byte sizes, integers).
  *
  * Besides crashes, leaks and undefined behaviour (ASan + UBSan) it checks
- * the promises of DESIGN §3 and aborts when one is broken: a refused option
+ * the promises of ARCHITECTURE.md, "Contracts" and aborts when one is broken: a refused option
  * returns 2 (bad input) — or 3 for a scenario that cannot run, such as a
  * model whose static memory does not fit — with a non-empty message that
  * never prints "(null)"; an accepted scenario is consistent (DP x CP = the
