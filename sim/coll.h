@@ -27,6 +27,9 @@
  *    in every node; all_to_all stays pairwise (rails reached through NVLink,
  *    PXN-style routing in the platform). Irregular groups spanning nodes run one
  *    flat ring at the net class's parameters.
+ *
+ * Ownership: every pointer argument is borrowed; coll_build fills the
+ * caller's coll_plan, which owns its arrays until coll_plan_free.
  */
 #ifndef SFT_COLL_H
 #define SFT_COLL_H

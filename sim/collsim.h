@@ -1,5 +1,7 @@
 /* collsim.h — nccl-tests on the simulated platform: one collective over the
- * first n GPUs, once per message size, back to back. */
+ * first n GPUs, once per message size, back to back.
+ *
+ * Ownership: every pointer argument is borrowed; rows are the caller's. */
 #ifndef SFT_COLLSIM_H
 #define SFT_COLLSIM_H
 

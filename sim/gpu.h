@@ -12,6 +12,9 @@
  * Valid ranges, each with its unit and physical reason: gpu_range_table at
  * the top of gpu.c (hw_gpu_ranges() returns it). Strings are UTF-8 without
  * control characters (notes may hold line breaks).
+ *
+ * Ownership: an hw_gpu is a plain value (the loaders fill the caller's);
+ * every pointer argument is borrowed; hw_gpu_ranges returns static storage.
  */
 #ifndef SFT_HW_GPU_H
 #define SFT_HW_GPU_H

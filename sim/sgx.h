@@ -10,6 +10,9 @@
  * sgx_platform builds it on first use; later simulations in the same process
  * reuse it (the clock keeps running, callers subtract their start time).
  * Work that needs another platform runs in a child process (iso.h).
+ *
+ * Ownership: the platform belongs to the process (built once, never freed
+ * before exit); every pointer argument is borrowed.
  */
 #ifndef SFT_SGX_H
 #define SFT_SGX_H

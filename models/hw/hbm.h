@@ -2,6 +2,8 @@
  * less the CUDA context, cuBLAS workspace and NCCL buffers, and less what
  * PyTorch's caching allocator loses to fragmentation. Every workload
  * family's memory model works within it; the reports state it.
+ *
+ * Ownership: every pointer argument is borrowed.
  */
 #ifndef SFT_HBM_H
 #define SFT_HBM_H

@@ -17,6 +17,9 @@
  * divides heads. Valid ranges with their reasons: arch_range_table at the
  * top of arch.c (arch_ranges() returns it). Strings are UTF-8 without
  * control characters (notes may hold line breaks).
+ *
+ * Ownership: an arch is a plain value (the loaders fill the caller's); every
+ * pointer argument is borrowed; arch_ranges returns static storage.
  */
 #ifndef SFT_ARCH_H
 #define SFT_ARCH_H

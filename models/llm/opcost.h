@@ -2,6 +2,8 @@
  * kernel cost model (models/hw/cost.h) and its FLOPs. One source of truth:
  * the program builder (build.c) and the schedulers' estimates (estimate.c)
  * both call these.
+ *
+ * Ownership: pure functions; every pointer argument is borrowed.
  */
 #ifndef SFT_OPCOST_H
 #define SFT_OPCOST_H

@@ -6,6 +6,9 @@
  *
  * GPU (DP rank d, CP rank c) is GPU d*cp + c: a CP group is cp consecutive
  * GPUs, inside one node whenever cp divides the node.
+ *
+ * Ownership: par_opts is a plain value, copied by whoever keeps it;
+ * par_cp_impl_name returns static storage.
  */
 #ifndef SFT_PAR_H
 #define SFT_PAR_H

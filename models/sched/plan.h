@@ -7,6 +7,10 @@
  * once; CP ranks in range; a micro-batch's tokens on each GPU (its local
  * sequences plus 1/CP of every distributed one) stay within the bucket unless
  * the plan is flagged over_bucket (the memory model then reports the OOM).
+ *
+ * Ownership: plan_create creates a plan and plan_destroy destroys it, with
+ * every micro-batch in it; plan_add_mb returns a micro-batch the plan owns;
+ * every other pointer argument is borrowed.
  */
 #ifndef SFT_PLAN_H
 #define SFT_PLAN_H
