@@ -26,6 +26,7 @@ int cli_sweep(int argc, char **argv);
 int cli_schedule(int argc, char **argv);
 int cli_trace(int argc, char **argv);
 int cli_reproduce(int argc, char **argv);
+int cli_kernels(int argc, char **argv);
 
 /* ---- a program made of subcommands (sftsim, sftsim-validate) ---- */
 typedef struct cli_cmd {

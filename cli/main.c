@@ -10,6 +10,7 @@ static const cli_cmd cmds[] = {
     {"trace", cli_trace, "gen|stats: make a trace, show its length statistics", 0},
     {"collective", cli_collective, "nccl-tests style table of one collective on the platform", 0},
     {"reproduce", cli_reproduce, "skrull: the Skrull paper's experiment in one command", 0},
+    {"kernels", cli_kernels, "attn-cp: one rank's attention kernel vs CP degree", 0},
     {"list", cli_list, "clusters|gpus|models|datasets|policies", 0},
 };
 

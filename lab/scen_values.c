@@ -29,6 +29,8 @@ static const scen_value_rule rules[] = {
     {"ds-pack", SV_WORDS, 0, 0, "on, off"},
     {"rollback", SV_WORDS, 0, 0, "on, off"},
     {"granularity", SV_WORDS, 0, 0, "op, layer"},
+    {"cp-exchange", SV_WORDS, 0, 0, "fused, per-seq"},
+    {"attn-call", SV_WORDS, 0, 0, "varlen, per-seq"},
 };
 
 const scen_value_rule *scen_value_rule_of(const char *opt)

@@ -27,6 +27,8 @@ const scen_defaults scen_default = {
     .host_overhead_ms = 2.0,
     .opt_time_limit_s = 10.0,
     .baseline = "deepspeed",
+    .cp_exchange = "fused", /* par.h: what the public varlen CP code does */
+    .attn_call = "varlen",
 };
 
 static const char *const opt_names[SO_NOPTS] = {"cluster",
@@ -48,7 +50,9 @@ static const char *const opt_names[SO_NOPTS] = {"cluster",
                                                 "max-len",
                                                 "calibration",
                                                 "host-overhead-ms",
-                                                "rollback"};
+                                                "rollback",
+                                                "cp-exchange",
+                                                "attn-call"};
 
 const char *scen_opt_name(int i)
 {
@@ -88,11 +92,16 @@ void scen_help(void)
            "  --calibration FILE    kernel calibration table (the GPU's measured, else seed)\n"
            "  --host-overhead-ms X  framework and data-loading time per micro-batch (%.1f)\n"
            "  --rollback on|off     DACP roll-back on memory violation (on)\n"
+           "  --cp-exchange X       CP traffic of a packed micro-batch: %s (one exchange per\n"
+           "                        layer for all distributed sequences) or per-seq (one each)\n"
+           "  --attn-call X         attention kernels: %s (one call over the packed sequences)\n"
+           "                        or per-seq (one kernel, one launch per sequence)\n"
            "  --strict              an OOM is an error (exit 3) instead of a reported result\n"
            "  --out DIR             write the reports there\n"
            "  --format F            text (default) or json\n",
            d->cluster, d->model, TRACE_DEFAULT_DATASET, d->policy, d->node_cp, d->batch,
-           d->bucket_of_model, d->steps, d->seed, d->cp_impl, d->zero, d->host_overhead_ms);
+           d->bucket_of_model, d->steps, d->seed, d->cp_impl, d->zero, d->host_overhead_ms,
+           d->cp_exchange, d->attn_call);
 }
 
 sft_status scen_parse_format(const char *v, int allow_csv, scen_format *out, sft_err *e)
@@ -284,8 +293,13 @@ static sft_status resolve_options(const scen_opts *o, scenario *s, sft_err *e)
     const scen_defaults *d = &scen_default;
     if ((st = checked(o, SO_CP_IMPL, e)) || (st = checked(o, SO_GRANULARITY, e)) ||
         (st = checked(o, SO_DS_PACK, e)) || (st = checked(o, SO_ROLLBACK, e)) ||
-        (st = checked(o, SO_HOST_OVERHEAD, e)))
+        (st = checked(o, SO_HOST_OVERHEAD, e)) || (st = checked(o, SO_CP_EXCHANGE, e)) ||
+        (st = checked(o, SO_ATTN_CALL, e)))
         return st;
+    const char *xchg = o->v[SO_CP_EXCHANGE] ? o->v[SO_CP_EXCHANGE] : d->cp_exchange;
+    s->par.cp_exchange = strcmp(xchg, "per-seq") == 0 ? PAR_XCHG_PERSEQ : PAR_XCHG_FUSED;
+    const char *call = o->v[SO_ATTN_CALL] ? o->v[SO_ATTN_CALL] : d->attn_call;
+    s->par.attn_call = strcmp(call, "per-seq") == 0 ? PAR_ATTN_PERSEQ : PAR_ATTN_VARLEN;
     const char *impl = o->v[SO_CP_IMPL] ? o->v[SO_CP_IMPL] : d->cp_impl;
     s->par.cp_impl = strcmp(impl, "ulysses") == 0 ? PAR_ULYSSES
                      : strcmp(impl, "ring") == 0  ? PAR_RING
@@ -381,6 +395,8 @@ cJSON *scen_json(const scenario *s)
     cJSON_AddStringToObject(j, "calibration", cost_calibration(s->c));
     cJSON_AddNumberToObject(j, "host_overhead_ms", s->par.host_overhead_s * 1e3);
     cJSON_AddBoolToObject(j, "rollback", s->rollback);
+    cJSON_AddStringToObject(j, "cp_exchange", par_cp_exchange_name(s->par.cp_exchange));
+    cJSON_AddStringToObject(j, "attn_call", par_attn_call_name(s->par.attn_call));
     return j;
 }
 

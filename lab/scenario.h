@@ -45,6 +45,8 @@ typedef enum scen_opt {
     SO_CALIBRATION,
     SO_HOST_OVERHEAD,
     SO_ROLLBACK,
+    SO_CP_EXCHANGE,
+    SO_ATTN_CALL,
     SO_NOPTS
 } scen_opt;
 
@@ -84,7 +86,8 @@ typedef struct scen_defaults {
     long node_cp;         /* --cp when neither degree is given: a node's GPUs */
     long bucket_of_model; /* --bucket for the default model: the paper's 13K */
     double host_overhead_ms, opt_time_limit_s;
-    const char *baseline; /* the policy speedups are measured against */
+    const char *baseline;                /* the policy speedups are measured against */
+    const char *cp_exchange, *attn_call; /* par.h: fused, varlen (the public CP code) */
 } scen_defaults;
 extern const scen_defaults scen_default;
 

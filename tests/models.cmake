@@ -1,6 +1,8 @@
 # Cost models, memory model, DeepSpeed baseline and `sftsim run` (issue 4).
 sft_add_test(NAME test_models SOURCES test_models.c)
 sft_add_test(NAME test_run SOURCES test_run.c TIMEOUT 600)
+# How CP traffic and attention are issued; small-shape kernel costs (issue 13).
+sft_add_test(NAME test_cp_issue SOURCES test_cp_issue.c)
 
 # Valgrind over a whole run (trace, schedule, program, engine, summary) and a
 # compare with the exact optimum (GLPK): no invalid access, no definite leak.

@@ -29,6 +29,8 @@ typedef struct gpu_mb {
     int nloc, ndst;
     double t_fwd[MAXOPS], f_fwd[MAXOPS], t_bwd[MAXOPS], f_bwd[MAXOPS]; /* per layer op */
     double t_attn_loc[2], f_attn_loc[2], t_attn_dst[2], f_attn_dst[2];
+    /* --attn-call per-seq: each sequence's own kernel (launch gap included) */
+    double *tl1[2], *fl1[2], *td1[2], *fd1[2];
     double t_head[2][2][8], f_head[2][2][8]; /* [before][bwd][op] */
 } gpu_mb;
 
@@ -63,8 +65,12 @@ struct bld {
     int *ready_ev; /* per GPU: event the next step's forward waits for, or -1 */
     int started;
     gpu_mb *gm;      /* cp entries, reused */
-    int kv_ev[64];   /* K/V all-gather issued for the next attention: its events */
-    double kv_bytes; /* and its size, 0 when none is pending */
+    int *kv_ev;      /* K/V all-gathers issued for the next attention: CP rank c's
+                      * event after exchange i is kv_ev[c * kv_nx + i] */
+    int kv_nx;       /* exchanges issued: 1 (fused) or one per distributed sequence */
+    double kv_bytes; /* and their total size, 0 when none is pending */
+    double *xtok;    /* tokens of each exchange (xchg_tokens), reused */
+    int xcap;
 };
 
 const char *bld_cat_name(int cat)
@@ -171,7 +177,15 @@ void bld_destroy(bld *b)
     for (int c = 0; c < b->cp; c++) {
         free(b->gm[c].loc);
         free(b->gm[c].dst);
+        for (int bwd = 0; bwd < 2; bwd++) {
+            free(b->gm[c].tl1[bwd]);
+            free(b->gm[c].fl1[bwd]);
+            free(b->gm[c].td1[bwd]);
+            free(b->gm[c].fd1[bwd]);
+        }
     }
+    free(b->kv_ev);
+    free(b->xtok);
     free(b->gm);
     free(b->grp_cp);
     free(b->bucket_after);
@@ -270,6 +284,26 @@ static void add_seq(cost_seq **v, int *n, double q, double k)
     (*n)++;
 }
 
+/* --attn-call per-seq: one kernel per sequence, each priced alone (its own
+ * launch gap and its own length's throughput, cost_attn). */
+static void per_seq_times(const cost *c, const arch *a, const arch *ad, const arch_op *op,
+                          gpu_mb *G, int bwd)
+{
+    size_t nl = (size_t)(G->nloc ? G->nloc : 1), nd = (size_t)(G->ndst ? G->ndst : 1);
+    G->tl1[bwd] = sft_xrealloc(G->tl1[bwd], nl * sizeof(double));
+    G->fl1[bwd] = sft_xrealloc(G->fl1[bwd], nl * sizeof(double));
+    G->td1[bwd] = sft_xrealloc(G->td1[bwd], nd * sizeof(double));
+    G->fd1[bwd] = sft_xrealloc(G->fd1[bwd], nd * sizeof(double));
+    for (int i = 0; i < G->nloc; i++) {
+        G->tl1[bwd][i] = llm_op_time(c, a, op, G->T, &G->loc[i], 1);
+        G->fl1[bwd][i] = llm_op_flops(a, op, G->T, &G->loc[i], 1);
+    }
+    for (int i = 0; i < G->ndst; i++) {
+        G->td1[bwd][i] = llm_op_time(c, ad, op, G->T, &G->dst[i], 1);
+        G->fd1[bwd][i] = llm_op_flops(ad, op, G->T, &G->dst[i], 1);
+    }
+}
+
 static void prepare(bld *b, const plan_mb *mb, int c, gpu_mb *G)
 {
     const arch *a = b->a;
@@ -303,6 +337,8 @@ static void prepare(bld *b, const plan_mb *mb, int c, gpu_mb *G)
                 G->f_attn_loc[bwd] = llm_op_flops(a, &ops[i], G->T, G->loc, G->nloc);
                 G->t_attn_dst[bwd] = llm_op_time(b->c, ad, &ops[i], G->T, G->dst, G->ndst);
                 G->f_attn_dst[bwd] = llm_op_flops(ad, &ops[i], G->T, G->dst, G->ndst);
+                if (b->par.attn_call == PAR_ATTN_PERSEQ)
+                    per_seq_times(b->c, a, ad, &ops[i], G, bwd);
             } else {
                 t[i] = llm_op_time(b->c, a, &ops[i], G->T, NULL, 0);
                 f[i] = llm_op_flops(a, &ops[i], G->T, NULL, 0);
@@ -371,23 +407,80 @@ static double dist_tokens(const plan_mb *mb, int N)
     return t;
 }
 
+/* Tokens of each CP exchange of a micro-batch: one entry for all the
+ * distributed sequences (--cp-exchange fused) or one per distributed
+ * sequence (per-seq). Returns the count (0: nothing distributed); the
+ * array is b's. */
+static int xchg_tokens(bld *b, const plan_mb *mb)
+{
+    int n = 0;
+    for (int i = 0; mb && b->cp > 1 && i < mb->n; i++) {
+        if (mb->seq[i].cp != PLAN_DIST) continue;
+        if (n == b->xcap) {
+            b->xcap = b->xcap ? 2 * b->xcap : 16;
+            b->xtok = sft_xrealloc(b->xtok, (size_t)b->xcap * sizeof *b->xtok);
+        }
+        if (b->par.cp_exchange == PAR_XCHG_PERSEQ || n == 0)
+            b->xtok[n++] = (double)mb->seq[i].len;
+        else
+            b->xtok[0] += (double)mb->seq[i].len;
+    }
+    return n;
+}
+
+/* The attention kernels of CP rank c (GPU g): local sequences (dst 0) or
+ * this rank's shares of the distributed ones (dst 1); one varlen kernel, or
+ * one per sequence (--attn-call per-seq). ev[0..nev) are the events of the
+ * exchanges the kernels need: a varlen kernel waits for the last one; per
+ * sequence, kernel i waits for its own exchange when there is one per
+ * sequence, else for the one fused exchange. */
+static void attn_kernels(bld *b, int g, int c, int bwd, int dst, int name, const int *ev, int nev,
+                         const ctx *x)
+{
+    const gpu_mb *G = &b->gm[c];
+    if (b->par.attn_call != PAR_ATTN_PERSEQ) {
+        if (nev > 0) wait(b, g, PROG_COMPUTE, ev[nev - 1], x);
+        compute(b, g, name, BLD_CAT_ATTN, bwd, dst ? G->t_attn_dst[bwd] : G->t_attn_loc[bwd],
+                dst ? G->f_attn_dst[bwd] : G->f_attn_loc[bwd], x);
+        return;
+    }
+    int n = dst ? G->ndst : G->nloc, waited = -1;
+    for (int i = 0; i < n; i++) {
+        int k = nev == n ? i : nev - 1;
+        if (nev > 0 && k != waited) {
+            wait(b, g, PROG_COMPUTE, ev[k], x);
+            waited = k;
+        }
+        compute(b, g, name, BLD_CAT_ATTN, bwd, dst ? G->td1[bwd][i] : G->tl1[bwd][i],
+                dst ? G->fd1[bwd][i] : G->fl1[bwd][i], x);
+    }
+}
+
 /* K/V all-gather of the distributed sequences (allgather flavour): issued
  * after the QKV projection forward, and at the start of the layer's backward
- * so that it overlaps the MLP backward. */
+ * so that it overlaps the MLP backward; one for all of them, or one per
+ * sequence (--cp-exchange). */
 static void kv_issue(bld *b, int d, const plan_mb *mb, int bwd, const ctx *x)
 {
     int N = b->cp;
-    double Td = dist_tokens(mb, N);
-    if (b->par.cp_impl != PAR_ALLGATHER || Td <= 0) return;
-    double kv = Td * 2 * ((double)b->a->kv_heads * b->a->head_dim) * 2; /* K and V, bf16 */
-    int ag = prog_coll(b->p, COLL_ALL_GATHER, b->grp_cp[d], kv, 0);
-    for (int c = 0; c < N; c++) {
-        int g = d * N + c;
-        order(b, g, PROG_COMPUTE, PROG_COMM, x);
-        coll(b, g, PROG_COMM, ag, bwd ? b->nm_cp_bwd : b->nm_cp_fwd, BLD_CAT_CP, x);
-        b->kv_ev[c] = record(b, g, PROG_COMM, x);
-        memop(b, g, 1, b->nm_kvbuf, bwd ? 2 * kv : kv, x);
+    if (b->par.cp_impl != PAR_ALLGATHER) return;
+    int nx = xchg_tokens(b, mb);
+    if (nx == 0) return;
+    double kvw = 2 * ((double)b->a->kv_heads * b->a->head_dim) * 2; /* K and V, bf16 */
+    double kv = 0;
+    b->kv_ev = sft_xrealloc(b->kv_ev, (size_t)(N * nx) * sizeof *b->kv_ev);
+    b->kv_nx = nx;
+    for (int i = 0; i < nx; i++) {
+        int ag = prog_coll(b->p, COLL_ALL_GATHER, b->grp_cp[d], b->xtok[i] * kvw, 0);
+        kv += b->xtok[i] * kvw;
+        for (int c = 0; c < N; c++) {
+            int g = d * N + c;
+            order(b, g, PROG_COMPUTE, PROG_COMM, x);
+            coll(b, g, PROG_COMM, ag, bwd ? b->nm_cp_bwd : b->nm_cp_fwd, BLD_CAT_CP, x);
+            b->kv_ev[c * nx + i] = record(b, g, PROG_COMM, x);
+        }
     }
+    for (int c = 0; c < N; c++) memop(b, d * N + c, 1, b->nm_kvbuf, bwd ? 2 * kv : kv, x);
     b->kv_bytes = kv;
 }
 
@@ -395,93 +488,122 @@ static void attention(bld *b, int d, const plan_mb *mb, int bwd, const ctx *x)
 {
     const arch *a = b->a;
     int N = b->cp, ai = attn_index(a, bwd);
-    double Td = dist_tokens(mb, N), kvh = (double)a->kv_heads * a->head_dim;
+    double kvh = (double)a->kv_heads * a->head_dim;
     int name_loc = bwd ? b->nm_bwd[ai] : b->nm_fwd[ai], name_dst = b->nm_attn_dst[bwd];
     int grp = b->grp_cp[d];
-    if (Td <= 0) {
-        for (int c = 0; c < N; c++)
-            compute(b, d * N + c, name_loc, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_loc[bwd],
-                    b->gm[c].f_attn_loc[bwd], x);
+    if (dist_tokens(mb, N) <= 0) {
+        for (int c = 0; c < N; c++) attn_kernels(b, d * N + c, c, bwd, 0, name_loc, NULL, 0, x);
         return;
     }
     if (b->par.cp_impl == PAR_ALLGATHER) {
         double kv = b->kv_bytes;
+        int nx = b->kv_nx;
         SFT_CHECK(kv > 0, "attention with distributed sequences but no K/V all-gather issued");
         b->kv_bytes = 0;
         if (bwd) {
-            /* distributed part first so that its dK/dV reduce-scatter overlaps
-             * the local sequences' backward */
-            int rs = prog_coll(b->p, COLL_REDUCE_SCATTER, grp, kv, 0);
+            /* distributed part first so that its dK/dV reduce-scatters
+             * overlap the local sequences' backward; per sequence (both
+             * options per-seq), each reduce-scatter follows its own kernel */
+            int *rs = sft_xmalloc((size_t)nx * sizeof *rs);
+            for (int i = 0; i < nx; i++) {
+                double bytes = nx > 1 ? b->xtok[i] * 2 * kvh * 2 : kv;
+                rs[i] = prog_coll(b->p, COLL_REDUCE_SCATTER, grp, bytes, 0);
+            }
+            int interleave = nx > 1 && b->par.attn_call == PAR_ATTN_PERSEQ;
             for (int c = 0; c < N; c++) {
                 int g = d * N + c;
-                wait(b, g, PROG_COMPUTE, b->kv_ev[c], x);
-                compute(b, g, name_dst, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_dst[1],
-                        b->gm[c].f_attn_dst[1], x);
-                order(b, g, PROG_COMPUTE, PROG_COMM, x);
-                coll(b, g, PROG_COMM, rs, b->nm_cp_rs, BLD_CAT_CP, x);
+                const int *ev = b->kv_ev + c * nx;
+                for (int i = 0; i < nx; i++) {
+                    if (interleave) {
+                        wait(b, g, PROG_COMPUTE, ev[i], x);
+                        compute(b, g, name_dst, BLD_CAT_ATTN, bwd, b->gm[c].td1[1][i],
+                                b->gm[c].fd1[1][i], x);
+                    } else if (i == 0) {
+                        attn_kernels(b, g, c, 1, 1, name_dst, ev, nx, x);
+                    }
+                    if (interleave || i == 0) order(b, g, PROG_COMPUTE, PROG_COMM, x);
+                    coll(b, g, PROG_COMM, rs[i], b->nm_cp_rs, BLD_CAT_CP, x);
+                }
                 int ev_rs = record(b, g, PROG_COMM, x);
-                compute(b, g, name_loc, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_loc[1],
-                        b->gm[c].f_attn_loc[1], x);
+                attn_kernels(b, g, c, 1, 0, name_loc, NULL, 0, x);
                 wait(b, g, PROG_COMPUTE, ev_rs, x);
                 memop(b, g, 0, b->nm_kvbuf, 2 * kv, x);
             }
+            free(rs);
         } else {
             for (int c = 0; c < N; c++) {
                 int g = d * N + c;
-                compute(b, g, name_loc, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_loc[0],
-                        b->gm[c].f_attn_loc[0], x);
-                wait(b, g, PROG_COMPUTE, b->kv_ev[c], x);
-                compute(b, g, name_dst, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_dst[0],
-                        b->gm[c].f_attn_dst[0], x);
+                attn_kernels(b, g, c, 0, 0, name_loc, NULL, 0, x);
+                attn_kernels(b, g, c, 0, 1, name_dst, b->kv_ev + c * nx, nx, x);
                 memop(b, g, 0, b->nm_kvbuf, kv, x);
             }
         }
         return;
     }
+    int nx = xchg_tokens(b, mb);
     if (b->par.cp_impl == PAR_ULYSSES) {
         /* all-to-all sizes: what one rank sends in all (its tokens' share) */
         double kvh_u = (double)(a->kv_heads >= N ? a->kv_heads : N) * a->head_dim;
-        double qkv = Td / N * (a->hidden + 2 * kvh_u) * 2, o = Td / N * a->hidden * 2;
-        int pre = prog_coll(b->p, COLL_ALL_TO_ALL, grp, bwd ? o : qkv, 0);
-        int post = prog_coll(b->p, COLL_ALL_TO_ALL, grp, bwd ? qkv : o, 0);
+        int *pre = sft_xmalloc((size_t)(3 * nx) * sizeof *pre), *post = pre + nx,
+            *ev = pre + 2 * nx;
+        for (int i = 0; i < nx; i++) {
+            double Td = b->xtok[i];
+            double qkv = Td / N * (a->hidden + 2 * kvh_u) * 2, o = Td / N * a->hidden * 2;
+            pre[i] = prog_coll(b->p, COLL_ALL_TO_ALL, grp, bwd ? o : qkv, 0);
+            post[i] = prog_coll(b->p, COLL_ALL_TO_ALL, grp, bwd ? qkv : o, 0);
+        }
         for (int c = 0; c < N; c++) {
             int g = d * N + c;
             order(b, g, PROG_COMPUTE, PROG_COMM, x);
-            coll(b, g, PROG_COMM, pre, bwd ? b->nm_cp_rs : b->nm_cp_fwd, BLD_CAT_CP, x);
-            int ev = record(b, g, PROG_COMM, x);
-            compute(b, g, name_loc, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_loc[bwd],
-                    b->gm[c].f_attn_loc[bwd], x);
-            wait(b, g, PROG_COMPUTE, ev, x);
-            compute(b, g, name_dst, BLD_CAT_ATTN, bwd, b->gm[c].t_attn_dst[bwd],
-                    b->gm[c].f_attn_dst[bwd], x);
+            for (int i = 0; i < nx; i++) {
+                coll(b, g, PROG_COMM, pre[i], bwd ? b->nm_cp_rs : b->nm_cp_fwd, BLD_CAT_CP, x);
+                ev[i] = record(b, g, PROG_COMM, x);
+            }
+            attn_kernels(b, g, c, bwd, 0, name_loc, NULL, 0, x);
+            attn_kernels(b, g, c, bwd, 1, name_dst, ev, nx, x);
             order(b, g, PROG_COMPUTE, PROG_COMM, x);
-            coll(b, g, PROG_COMM, post, bwd ? b->nm_cp_bwd : b->nm_cp_o, BLD_CAT_CP, x);
+            for (int i = 0; i < nx; i++)
+                coll(b, g, PROG_COMM, post[i], bwd ? b->nm_cp_bwd : b->nm_cp_o, BLD_CAT_CP, x);
             order(b, g, PROG_COMM, PROG_COMPUTE, x);
         }
+        free(pre);
         return;
     }
     /* ring: CP-1 shifts of a K/V chunk (with dK/dV backward), each overlapping
-     * the attention on the chunk already here */
-    double chunk = Td / N * 2 * kvh * 2 * (bwd ? 2 : 1);
-    int shifts[64];
-    for (int i = 0; i < N - 1; i++) shifts[i] = prog_coll(b->p, COLL_RING_SHIFT, grp, chunk, 0);
+     * the attention on the chunk already here; per-seq exchange: CP-1 shifts
+     * of each sequence's chunk, issued step by step */
+    int ns = (N - 1) * nx;
+    int *shifts = sft_xmalloc((size_t)(2 * ns + 1) * sizeof *shifts), *ev = shifts + ns;
+    for (int s = 0; s < N - 1; s++)
+        for (int i = 0; i < nx; i++)
+            shifts[s * nx + i] = prog_coll(b->p, COLL_RING_SHIFT, grp,
+                                           b->xtok[i] / N * 2 * kvh * 2 * (bwd ? 2 : 1), 0);
+    double launch = cost_gpu(b->c)->launch_s;
     for (int c = 0; c < N; c++) {
-        int g = d * N + c, ev[64];
+        int g = d * N + c;
         const gpu_mb *G = &b->gm[c];
-        double launch = cost_gpu(b->c)->launch_s;
-        double piece = (G->t_attn_dst[bwd] - launch) / N + launch, fpiece = G->f_attn_dst[bwd] / N;
         order(b, g, PROG_COMPUTE, PROG_COMM, x);
-        for (int i = 0; i < N - 1; i++) {
-            coll(b, g, PROG_COMM, shifts[i], bwd ? b->nm_cp_bwd : b->nm_cp_fwd, BLD_CAT_CP, x);
-            ev[i] = record(b, g, PROG_COMM, x);
+        for (int k = 0; k < ns; k++) {
+            coll(b, g, PROG_COMM, shifts[k], bwd ? b->nm_cp_bwd : b->nm_cp_fwd, BLD_CAT_CP, x);
+            ev[k] = record(b, g, PROG_COMM, x);
         }
-        compute(b, g, name_loc, BLD_CAT_ATTN, bwd, G->t_attn_loc[bwd], G->f_attn_loc[bwd], x);
-        compute(b, g, name_dst, BLD_CAT_ATTN, bwd, piece, fpiece, x);
-        for (int i = 0; i < N - 1; i++) {
-            wait(b, g, PROG_COMPUTE, ev[i], x);
-            compute(b, g, name_dst, BLD_CAT_ATTN, bwd, piece, fpiece, x);
-        }
+        attn_kernels(b, g, c, bwd, 0, name_loc, NULL, 0, x);
+        int perseq = b->par.attn_call == PAR_ATTN_PERSEQ, nk = perseq ? G->ndst : 1, waited = -1;
+        for (int s = 0; s < N; s++)
+            for (int i = 0; i < nk; i++) {
+                /* step s needs shift s-1 of this kernel's sequence (of all
+                 * sequences for a varlen kernel: the step's last shift) */
+                int k = (s - 1) * nx + (nx == nk ? i : nx - 1);
+                if (s > 0 && k != waited) {
+                    wait(b, g, PROG_COMPUTE, ev[k], x);
+                    waited = k;
+                }
+                double t = perseq ? G->td1[bwd][i] : G->t_attn_dst[bwd];
+                double f = perseq ? G->fd1[bwd][i] : G->f_attn_dst[bwd];
+                compute(b, g, name_dst, BLD_CAT_ATTN, bwd, (t - launch) / N + launch, f / N, x);
+            }
     }
+    free(shifts);
 }
 
 /* ---- one round (micro-batch) of one DP rank ----------------------------- */

@@ -77,7 +77,9 @@ est *llm_est_create(const arch *a, const cost *c, const clu_desc *cl, const par_
                    .attn = attn,
                    .comm = comm,
                    .ctx_destroy = ctx_destroy,
-                   .ctx = x};
+                   .ctx = x,
+                   .comm_per_seq = par->cp_exchange == PAR_XCHG_PERSEQ,
+                   .attn_launch = par->attn_call == PAR_ATTN_PERSEQ ? cost_gpu(c)->launch_s : 0};
     double tref = bucket > 0 ? (double)bucket : 8192, L = cost_gpu(c)->launch_s;
     arch_op ops[ARCH_MAX_OPS];
     for (int bwd = 0; bwd < 2; bwd++) {

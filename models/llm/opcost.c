@@ -51,3 +51,22 @@ double llm_mb_fixed(const cost *c, const arch *a)
     h[3] = arch_head_ops(a, 1, 0, ops);
     return cost_gpu(c)->launch_s * (a->layers * (n0 + n1) + h[0] + h[1] + h[2] + h[3]);
 }
+
+void llm_attn_cp(const cost *c, const arch *a, double len, int cp, llm_attn_cp_pt *out)
+{
+    cost_heads h = arch_heads(a);
+    cost_seq whole = {len, len}, s = cost_shard(len, cp);
+    double launch = cost_gpu(c)->launch_s, t1 = 0, tn = 0;
+    out->q = s.q;
+    out->k = s.k;
+    for (int bwd = 0; bwd < 2; bwd++) {
+        double t = cost_attn(c, &h, bwd, 1, &s, 1);
+        out->flops[bwd] = cal_attn_flops(bwd, 1, a->head_dim, a->heads, s.q, s.k);
+        out->time_s[bwd] = t;
+        out->tflops[bwd] = t > launch ? out->flops[bwd] / (t - launch) / 1e12 : 0;
+        out->tflops_eff[bwd] = out->flops[bwd] / t / 1e12;
+        t1 += cost_attn(c, &h, bwd, 1, &whole, 1);
+        tn += t;
+    }
+    out->slowdown = cp * tn / t1;
+}

@@ -46,7 +46,8 @@ double est_load(est *e, double len, int shard)
     const double *v = attn4(e, len);
     const est_model *m = &e->m;
     double lin = m->lin_fwd + m->lin_bwd_post + m->lin_bwd_pre;
-    return m->layers * (lin * len / shard + (shard > 1 ? v[2] + v[3] : v[0] + v[1]));
+    return m->layers *
+           (lin * len / shard + (shard > 1 ? v[2] + v[3] : v[0] + v[1]) + 2 * m->attn_launch);
 }
 
 void est_get_terms(const est *e, est_terms *t)
@@ -81,25 +82,43 @@ double est_mb(est *e, const plan_mb *mb)
 {
     const est_model *m = &e->m;
     int N = m->cp;
-    double V = 0, dist_f = 0, dist_b = 0;
+    double V = 0, dist_f = 0, dist_b = 0, cf = 0, cbp = 0, cbq = 0;
     double Tj[64] = {0}, locf[64] = {0}, locb[64] = {0};
+    int nloc[64] = {0}, ndist = 0;
     for (int i = 0; i < mb->n; i++) {
         double len = (double)mb->seq[i].len;
         const double *v = attn4(e, len);
         if (mb->seq[i].cp == PLAN_DIST && N > 1) {
             V += len;
+            ndist++;
             dist_f += v[2];
             dist_b += v[3];
             for (int j = 0; j < N; j++) Tj[j] += len / N;
+            if (m->comm_per_seq) {
+                double f, bp, bq;
+                est_comm(e, len, &f, &bp, &bq);
+                cf += f;
+                cbp += bp;
+                cbq += bq;
+            }
         } else {
             int j = mb->seq[i].cp == PLAN_DIST ? 0 : mb->seq[i].cp;
             Tj[j] += len;
             locf[j] += v[0];
             locb[j] += v[1];
+            if (j < 64) nloc[j]++;
         }
     }
-    double cf, cbp, cbq;
-    est_comm(e, V, &cf, &cbp, &cbq);
+    if (!m->comm_per_seq) est_comm(e, V, &cf, &cbp, &cbq);
+    if (ndist > 1) {
+        dist_f += (ndist - 1) * m->attn_launch;
+        dist_b += (ndist - 1) * m->attn_launch;
+    }
+    for (int j = 0; j < N && j < 64; j++)
+        if (nloc[j] > 1) {
+            locf[j] += (nloc[j] - 1) * m->attn_launch;
+            locb[j] += (nloc[j] - 1) * m->attn_launch;
+        }
     double worst = 0, worst_fwd = 0;
     for (int j = 0; j < N && j < 64; j++) {
         double fwd = m->lin_fwd * Tj[j] + max2(cf, locf[j]) + dist_f;

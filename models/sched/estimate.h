@@ -39,6 +39,13 @@ typedef struct est_model {
     void (*comm)(const void *ctx, double V, double *fwd, double *bwd_pre, double *bwd_post);
     void (*ctx_destroy)(void *ctx);
     void *ctx; /* the family's; the estimator owns it once created */
+    /* How the program builder issues a packed micro-batch (par.h): comm is
+     * called once per distributed sequence (comm_per_seq) instead of once
+     * for all; with attn_launch > 0 every sequence's attention is its own
+     * kernel, and each one past the first of a kernel that fixed already
+     * counts adds attn_launch per layer and direction. */
+    int comm_per_seq;
+    double attn_launch;
 } est_model;
 
 /* Creates an estimator from m (copied; m->ctx is then the estimator's, freed

@@ -6,3 +6,15 @@ const char *par_cp_impl_name(int impl)
     static const char *const n[] = {"allgather", "ulysses", "ring"};
     return impl >= 0 && impl <= 2 ? n[impl] : "?";
 }
+
+const char *par_cp_exchange_name(int x)
+{
+    static const char *const n[] = {"fused", "per-seq"};
+    return x >= 0 && x <= 1 ? n[x] : "?";
+}
+
+const char *par_attn_call_name(int x)
+{
+    static const char *const n[] = {"varlen", "per-seq"};
+    return x >= 0 && x <= 1 ? n[x] : "?";
+}
