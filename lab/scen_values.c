@@ -29,6 +29,10 @@ static const scen_value_rule rules[] = {
     {"ds-pack", SV_WORDS, 0, 0, "on, off"},
     {"rollback", SV_WORDS, 0, 0, "on, off"},
     {"granularity", SV_WORDS, 0, 0, "op, layer"},
+    /* auto: DeepSpeed v0.16.5's behaviour (REFERENCE §1.6), resolved in scenario.c */
+    {"grad-coll", SV_WORDS, 0, 0, "auto, allreduce, reducescatter"},
+    {"grad-dtype", SV_WORDS, 0, 0, "auto, fp32, bf16"},
+    {"overlap-comm", SV_WORDS, 0, 0, "auto, on, off"},
 };
 
 const scen_value_rule *scen_value_rule_of(const char *opt)

@@ -45,6 +45,9 @@ typedef enum scen_opt {
     SO_CALIBRATION,
     SO_HOST_OVERHEAD,
     SO_ROLLBACK,
+    SO_GRAD_COLL,
+    SO_GRAD_DTYPE,
+    SO_OVERLAP_COMM,
     SO_NOPTS
 } scen_opt;
 
@@ -92,7 +95,7 @@ typedef struct scenario {
     wl_model *model;      /* owned */
     const wl_family *fam; /* the model's family */
     cost *c;              /* owned */
-    par_opts par;         /* DP x CP, CP flavour, ZeRO stage, host overhead */
+    par_opts par;         /* DP x CP, CP flavour, ZeRO stage, gradient reduction, host overhead */
     int layer_granularity;
     long batch, bucket, steps, max_len;
     unsigned long long seed;

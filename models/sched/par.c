@@ -6,3 +6,14 @@ const char *par_cp_impl_name(int impl)
     static const char *const n[] = {"allgather", "ulysses", "ring"};
     return impl >= 0 && impl <= 2 ? n[impl] : "?";
 }
+
+const char *par_grad_coll_name(int coll)
+{
+    static const char *const n[] = {"allreduce", "reducescatter"};
+    return coll >= 0 && coll <= 1 ? n[coll] : "?";
+}
+
+double par_grad_bytes(const par_opts *par)
+{
+    return par->grad_fp32 ? 4.0 : 2.0;
+}
