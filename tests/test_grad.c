@@ -29,6 +29,7 @@
 
 #include "models/llm/arch.h"
 #include "models/llm/family.h"
+#include "models/sched/estimate.h"
 #include "models/workload.h"
 #include "sim/cluster.h"
 #include "sim/coll.h"
@@ -222,12 +223,48 @@ static void overlap_hides_most(void **state)
     assert_true(a.step < b.step);
 }
 
+/* The schedulers' estimate carries the same reductions (llm_est.c from
+ * bld_grad_times): not overlapped, every bucket is a per-micro-batch
+ * constant the compute waits for (in est_terms.fixed); overlapped, all but
+ * the last run under the backward (grad_rs) and the last stays in fixed.
+ * So fixed(off) - fixed(on) = grad_rs(on) = 9 x AR(3 layers), and
+ * grad_rs(off) = 0. */
+static void estimator_sees_it(void **state)
+{
+    (void)state;
+    sft_err e = {0};
+    clu_desc cl;
+    wl_model *m = NULL;
+    cost *c = NULL;
+    assert_int_equal(clu_load("h100x8", &cl, &e), SFT_OK);
+    assert_int_equal(wl_load("qwen2.5-7b", &m, &e), SFT_OK);
+    assert_int_equal(cost_create(&cl.gpu, NULL, &c, &e), SFT_OK);
+    par_opts par = {.dp = 2, .cp = 4, .cp_impl = PAR_ALLGATHER, .zero = 2, .grad_fp32 = 1};
+    est *off = m->fam->estimator(m, c, &cl, &par, 13312);
+    par.overlap_comm = 1;
+    est *on = m->fam->estimator(m, c, &cl, &par, 13312);
+    est_terms t_off, t_on;
+    est_get_terms(off, &t_off);
+    est_get_terms(on, &t_on);
+    closed cf;
+    closed_form(4, COLL_ALL_REDUCE, &cf);
+    print_message("estimate: fixed off %.5f s, on %.5f s; grad_rs on %.5f s (9 x AR %.5f = %.5f)\n",
+                  t_off.fixed, t_on.fixed, t_on.grad_rs, cf.ar_first, 9 * cf.ar_first);
+    assert_true(t_off.grad_rs == 0);
+    assert_true(close_to(t_on.grad_rs, 9 * cf.ar_first, 1e-9));
+    assert_true(close_to(t_off.fixed - t_on.fixed, 9 * cf.ar_first, 1e-9));
+    est_destroy(off);
+    est_destroy(on);
+    cost_destroy(c);
+    wl_model_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(zero2_defaults_exposed), cmocka_unit_test(fp32_doubles_bf16),
         cmocka_unit_test(zero1_once_per_step),    cmocka_unit_test(reducescatter_option),
-        cmocka_unit_test(overlap_hides_most),
+        cmocka_unit_test(overlap_hides_most),     cmocka_unit_test(estimator_sees_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
