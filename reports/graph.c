@@ -224,9 +224,67 @@ static void grid_end(grid *G, bands *b)
     if (G->k) band_end(b, G->tail, (G->k - 1) / ROW_MAX);
 }
 
+/* Object IDs in creation order. cgraph's default discipline makes a named
+ * object's ID the address of its interned name, and writes subgraphs in
+ * ID order: the DOT file's cluster order then followed the heap layout,
+ * which any allocation earlier in the process could change (a run into a
+ * directory a killed run had left wrote its DP ranks in another order).
+ * Here map() declines names, so cgraph keeps them in its internal name
+ * map and asks for an anonymous ID, which is a counter (odd, as cgraph's
+ * own anonymous IDs are). */
+typedef struct seq_ids {
+    IDTYPE next;
+} seq_ids;
+
+static void *seq_open(Agraph_t *g, Agdisc_t *d)
+{
+    (void)g, (void)d;
+    return sft_xcalloc(1, sizeof(seq_ids));
+}
+
+static long seq_map(void *state, int objtype, char *str, IDTYPE *id, int createflag)
+{
+    (void)objtype;
+    if (str || !createflag) return 0;
+    seq_ids *s = state;
+    *id = 2 * s->next++ + 1;
+    return 1;
+}
+
+static long seq_alloc(void *state, int objtype, IDTYPE id)
+{
+    (void)state, (void)objtype, (void)id;
+    return 0; /* no object is created by a caller's ID */
+}
+
+static void seq_free(void *state, int objtype, IDTYPE id)
+{
+    (void)state, (void)objtype, (void)id;
+}
+
+static char *seq_print(void *state, int objtype, IDTYPE id)
+{
+    (void)state, (void)objtype, (void)id;
+    return NULL; /* names come from cgraph's internal map */
+}
+
+static void seq_close(void *state)
+{
+    free(state);
+}
+
+static void seq_register(void *state, int objtype, void *obj)
+{
+    (void)state, (void)objtype, (void)obj;
+}
+
+static Agiddisc_t seq_iddisc = {seq_open,  seq_map,   seq_alloc,   seq_free,
+                                seq_print, seq_close, seq_register};
+static Agdisc_t seq_disc = {&AgMemDisc, &seq_iddisc, &AgIoDisc};
+
 static Agraph_t *build(const rep_src *src, const plan *pl, int step, detail d)
 {
-    Agraph_t *g = agopen("schedule", Agdirected, NULL);
+    Agraph_t *g = agopen("schedule", Agdirected, &seq_disc);
     char name[96], label[512];
     long nseq = 0, nloc = 0;
     double tokens = 0;
