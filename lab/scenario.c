@@ -319,8 +319,10 @@ static sft_status resolve_grad(const scen_opts *o, scenario *s, sft_err *e)
                             "with --zero 3: auto, reducescatter");
         s->par.grad_coll = PAR_GRAD_REDUCESCATTER;
     }
-    /* allreduce_bucket: communication_data_type = torch.float32 when
-     * sequence_parallel_size > 1, else the model's dtype (bf16) */
+    /* ZeRO-1/2 (stage_1_and_2.py allreduce_bucket): torch.float32 when
+     * sequence_parallel_size > 1, else the model's dtype (bf16); the engine
+     * (ZeRO-0) likewise: seq_parallel_communication_data_type, default
+     * "fp32" (constants.py), when sequence_parallel_size > 1 */
     const char *gd = word_or_auto(o, SO_GRAD_DTYPE);
     s->par.grad_fp32 = strcmp(gd, "auto") == 0 ? s->par.cp > 1 : strcmp(gd, "fp32") == 0;
     /* overlap_comm defaults to True for ZeRO-3 only (runtime/zero/config.py,
