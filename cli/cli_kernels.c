@@ -1,6 +1,6 @@
 /* cli_kernels.c — `sftsim kernels attn-cp`: what the kernel cost model
  * charges one CP rank for the causal attention of one sequence sharded over
- * CP ranks (REFERENCE §1.5, the effect of the Skrull paper's Figure 1b: a
+ * CP ranks (Skrull, arXiv 2505.19609, the effect of the Skrull paper's Figure 1b: a
  * short sequence split over many GPUs runs small, inefficient kernels).
  * Parses, calls models/ (llm_attn_cp), prints. */
 #include <getopt.h>

@@ -32,6 +32,10 @@ static void text_summary(const scenario *s, const char *policy, const scen_resul
            s->bucket, s->bucket_from_memory ? " (memory model)" : "", s->batch, R->nsteps,
            R->nsteps == 1 ? "" : "s", r->samples, r->clipped, s->max_len, s->par.zero,
            par_cp_impl_name(s->par.cp_impl), s->ds_pack ? "on" : "off");
+    printf("  gradients: %s in %s over all %d GPUs, overlap-comm %s\n",
+           par_grad_coll_name(s->par.zero == 0 ? PAR_GRAD_ALLREDUCE : s->par.grad_coll),
+           s->par.grad_fp32 ? "fp32" : "bf16", clu_ngpus(&s->cl),
+           s->par.overlap_comm ? "on" : "off");
     printf("  mean step time %.4f s   MFU %.1f%%   %s\n", R->mean_step_s, 100 * R->mfu,
            R->oom ? "OUT OF MEMORY on some GPU" : "fits in memory");
     for (int k = 0; k < R->nsteps; k++)
@@ -40,8 +44,9 @@ static void text_summary(const scenario *s, const char *policy, const scen_resul
                R->steps[k].oom ? ", OOM" : "");
     const rep_gpu *B = &R->gpus[R->busiest];
     printf("  busiest GPU %d per step: compute %.4f s (launch gaps %.4f), host %.4f s, exposed "
-           "comm %.4f s, idle %.4f s\n",
-           R->busiest, B->compute_s, R->launch_s, B->host_s, B->exposed_comm_s, B->idle_s);
+           "comm %.4f s (gradients %.4f of %.4f), idle %.4f s\n",
+           R->busiest, B->compute_s, R->launch_s, B->host_s, B->exposed_comm_s,
+           B->exposed_grad_comm_s, B->grad_comm_s, B->idle_s);
     printf("  peak memory per GPU: %.1f .. %.1f GB (usable %.1f GB)   mean idle %.4f s/step\n",
            R->peak_mem_min / 1e9, R->peak_mem_max / 1e9, hw_usable_bytes(&s->cl.gpu) / 1e9,
            R->mean_idle_s);

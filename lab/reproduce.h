@@ -1,4 +1,4 @@
-/* reproduce.h — the Skrull paper's experiment (REFERENCE §1.4) in one call:
+/* reproduce.h — the Skrull paper's experiment (Skrull, arXiv 2505.19609, its experimental setup) in one call:
  * Qwen2.5-0.5B and 7B x Wikipedia, LMsysChat1M, ChatQA2 on its 32-H100
  * cluster (h100x32), DP 4 x CP 8 with 64 sequences per DP rank (7B on
  * ChatQA2: DP 2 x CP 16, 40 per rank), BucketSize 26K (0.5B) and 13K (7B);

@@ -31,6 +31,11 @@ static const scen_value_rule rules[] = {
     {"granularity", SV_WORDS, 0, 0, "op, layer"},
     {"cp-exchange", SV_WORDS, 0, 0, "fused, per-seq"},
     {"attn-call", SV_WORDS, 0, 0, "varlen, per-seq"},
+    /* auto: what DeepSpeed v0.16.5 does (runtime/zero/stage_1_and_2.py, runtime/engine.py),
+       resolved in scenario.c */
+    {"grad-coll", SV_WORDS, 0, 0, "auto, allreduce, reducescatter"},
+    {"grad-dtype", SV_WORDS, 0, 0, "auto, fp32, bf16"},
+    {"overlap-comm", SV_WORDS, 0, 0, "auto, on, off"},
 };
 
 const scen_value_rule *scen_value_rule_of(const char *opt)

@@ -23,7 +23,8 @@ const scen_defaults scen_default = {
     .zero = 2,
     .seed = 0,
     .node_cp = 8,
-    .bucket_of_model = 13312, /* ARCHITECTURE.md, "Default scenario": the paper's BucketSize for Qwen2.5-7B, 13K */
+    .bucket_of_model =
+        13312, /* ARCHITECTURE.md, "Default scenario": the paper's BucketSize for Qwen2.5-7B, 13K */
     .host_overhead_ms = 2.0,
     .opt_time_limit_s = 10.0,
     .baseline = "deepspeed",
@@ -52,7 +53,10 @@ static const char *const opt_names[SO_NOPTS] = {"cluster",
                                                 "host-overhead-ms",
                                                 "rollback",
                                                 "cp-exchange",
-                                                "attn-call"};
+                                                "attn-call",
+                                                "grad-coll",
+                                                "grad-dtype",
+                                                "overlap-comm"};
 
 const char *scen_opt_name(int i)
 {
@@ -96,6 +100,15 @@ void scen_help(void)
            "                        layer for all distributed sequences) or per-seq (one each)\n"
            "  --attn-call X         attention kernels: %s (one call over the packed sequences)\n"
            "                        or per-seq (one kernel, one launch per sequence)\n"
+           "  --grad-coll C         gradient bucket reduction of ZeRO-1/2: allreduce or\n"
+           "                        reducescatter (auto: allreduce, DeepSpeed's default;\n"
+           "                        ZeRO-0 always all-reduces, ZeRO-3 always reduce-scatters)\n"
+           "  --grad-dtype D        gradient communication dtype: fp32 or bf16 (auto: fp32\n"
+           "                        when --cp > 1, as DeepSpeed with sequence parallelism,\n"
+           "                        else bf16)\n"
+           "  --overlap-comm on|off gradient reductions under the backward (on) or waited\n"
+           "                        for by it (off) (auto: DeepSpeed's default, off for\n"
+           "                        ZeRO 0-2, on for ZeRO-3)\n"
            "  --strict              an OOM is an error (exit 3) instead of a reported result\n"
            "  --out DIR             write the reports there\n"
            "  --format F            text (default) or json\n",
@@ -286,6 +299,51 @@ static sft_status resolve_memory(const scen_opts *o, scenario *s, sft_err *e)
     return tnum(o, SO_MAX_LEN, s->bucket * s->par.cp, &s->max_len, e);
 }
 
+/* The option's value, "auto" when not given. */
+static const char *word_or_auto(const scen_opts *o, int i)
+{
+    return o->v[i] ? o->v[i] : "auto";
+}
+
+/* --grad-coll, --grad-dtype and --overlap-comm (after --zero and --cp):
+ * auto is what DeepSpeed v0.16.5 does (runtime/zero/stage_1_and_2.py,
+ * runtime/engine.py). */
+static sft_status resolve_grad(const scen_opts *o, scenario *s, sft_err *e)
+{
+    sft_status st;
+    if ((st = checked(o, SO_GRAD_COLL, e)) || (st = checked(o, SO_GRAD_DTYPE, e)) ||
+        (st = checked(o, SO_OVERLAP_COMM, e)))
+        return st;
+    int z = s->par.zero;
+    const char *gc = word_or_auto(o, SO_GRAD_COLL);
+    /* stage_1_and_2.py: reduce_scatter=True and use_multi_rank_bucket_allreduce
+     * =True by default, so average_tensor all-reduces each bucket */
+    s->par.grad_coll =
+        strcmp(gc, "reducescatter") == 0 ? PAR_GRAD_REDUCESCATTER : PAR_GRAD_ALLREDUCE;
+    if (z == 0 && strcmp(gc, "reducescatter") == 0)
+        return sft_errf(e, SFT_EINPUT,
+                        "--grad-coll reducescatter: ZeRO-0 keeps every gradient on every GPU, so "
+                        "it all-reduces; valid with --zero 0: auto, allreduce");
+    if (z == 3) {
+        if (strcmp(gc, "allreduce") == 0)
+            return sft_errf(e, SFT_EINPUT,
+                            "--grad-coll allreduce: ZeRO-3 reduce-scatters its gradients; valid "
+                            "with --zero 3: auto, reducescatter");
+        s->par.grad_coll = PAR_GRAD_REDUCESCATTER;
+    }
+    /* ZeRO-1/2 (stage_1_and_2.py allreduce_bucket): torch.float32 when
+     * sequence_parallel_size > 1, else the model's dtype (bf16); the engine
+     * (ZeRO-0) likewise: seq_parallel_communication_data_type, default
+     * "fp32" (constants.py), when sequence_parallel_size > 1 */
+    const char *gd = word_or_auto(o, SO_GRAD_DTYPE);
+    s->par.grad_fp32 = strcmp(gd, "auto") == 0 ? s->par.cp > 1 : strcmp(gd, "fp32") == 0;
+    /* overlap_comm defaults to True for ZeRO-3 only (runtime/zero/config.py,
+     * overlap_comm_valid) */
+    const char *ov = word_or_auto(o, SO_OVERLAP_COMM);
+    s->par.overlap_comm = strcmp(ov, "auto") == 0 ? z == 3 : strcmp(ov, "on") == 0;
+    return SFT_OK;
+}
+
 /* The keyword and real-valued options, then the policy and the data. */
 static sft_status resolve_options(const scen_opts *o, scenario *s, sft_err *e)
 {
@@ -294,7 +352,7 @@ static sft_status resolve_options(const scen_opts *o, scenario *s, sft_err *e)
     if ((st = checked(o, SO_CP_IMPL, e)) || (st = checked(o, SO_GRANULARITY, e)) ||
         (st = checked(o, SO_DS_PACK, e)) || (st = checked(o, SO_ROLLBACK, e)) ||
         (st = checked(o, SO_HOST_OVERHEAD, e)) || (st = checked(o, SO_CP_EXCHANGE, e)) ||
-        (st = checked(o, SO_ATTN_CALL, e)))
+        (st = checked(o, SO_ATTN_CALL, e)) || (st = resolve_grad(o, s, e)))
         return st;
     const char *xchg = o->v[SO_CP_EXCHANGE] ? o->v[SO_CP_EXCHANGE] : d->cp_exchange;
     s->par.cp_exchange = strcmp(xchg, "per-seq") == 0 ? PAR_XCHG_PERSEQ : PAR_XCHG_FUSED;
@@ -390,6 +448,9 @@ cJSON *scen_json(const scenario *s)
     cJSON_AddNumberToObject(j, "max_len", (double)s->max_len);
     cJSON_AddStringToObject(j, "cp_impl", par_cp_impl_name(s->par.cp_impl));
     cJSON_AddNumberToObject(j, "zero", s->par.zero);
+    cJSON_AddStringToObject(j, "grad_coll", par_grad_coll_name(s->par.grad_coll));
+    cJSON_AddStringToObject(j, "grad_dtype", s->par.grad_fp32 ? "fp32" : "bf16");
+    cJSON_AddBoolToObject(j, "overlap_comm", s->par.overlap_comm);
     cJSON_AddBoolToObject(j, "ds_pack", s->ds_pack);
     cJSON_AddStringToObject(j, "granularity", s->layer_granularity ? "layer" : "op");
     cJSON_AddStringToObject(j, "calibration", cost_calibration(s->c));
@@ -502,7 +563,7 @@ sft_status scen_simulate(const scenario *s, const sched_policy *policy, int keep
     if (!st) st = eng_run(&s->cl, p, &er, e);
     if (!st) {
         rep_inputs in = {s->cl.gpu.peak_flops, hw_usable_bytes(&s->cl.gpu), s->cl.gpu.launch_s,
-                         rounds};
+                         rounds, s->fam->grad_cat};
         r->run = rep_run_create(p, er, &in);
     }
     free(rounds);

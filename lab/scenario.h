@@ -47,6 +47,9 @@ typedef enum scen_opt {
     SO_ROLLBACK,
     SO_CP_EXCHANGE,
     SO_ATTN_CALL,
+    SO_GRAD_COLL,
+    SO_GRAD_DTYPE,
+    SO_OVERLAP_COMM,
     SO_NOPTS
 } scen_opt;
 
@@ -96,7 +99,7 @@ typedef struct scenario {
     wl_model *model;      /* owned */
     const wl_family *fam; /* the model's family */
     cost *c;              /* owned */
-    par_opts par;         /* DP x CP, CP flavour, ZeRO stage, host overhead */
+    par_opts par;         /* DP x CP, CP flavour, ZeRO stage, gradient reduction, host overhead */
     int layer_granularity;
     long batch, bucket, steps, max_len;
     unsigned long long seed;

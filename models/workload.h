@@ -72,6 +72,9 @@ typedef struct wl_family {
      * reports' breakdown: names of 0..ncats-1 (static storage). */
     int ncats;
     const char *(*cat_name)(int cat);
+    /* The category of its gradient (data-parallel / ZeRO) collectives, which
+     * the summary reports apart from the rest (grad_comm_s); -1: none. */
+    int grad_cat;
     /* Appends one training step of plan pl. */
     sft_status (*build_step)(wl_builder *b, const plan *pl, int step, sft_err *e);
     void (*builder_destroy)(wl_builder *b);

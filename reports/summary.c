@@ -157,10 +157,10 @@ static void step_times(rep_run *s, const double *tend, const rep_inputs *in)
  * collective intervals (mv), and per step window the GPU's compute, host,
  * communication and exposed communication time. */
 typedef struct gpu_walk {
-    iv *cv, *mv;
+    iv *cv, *mv, *gv;
     double *bmax;
-    size_t ccap, mcap, bcap;
-    double *wcomp, *whost, *wcomm, *wexp;
+    size_t ccap, mcap, bcap, gcap;
+    double *wcomp, *whost, *wcomm, *wexp, *wgcomm, *wgexp;
     double ncompute_ops; /* kernels on the compute stream */
 } gpu_walk;
 
@@ -168,11 +168,11 @@ typedef struct gpu_walk {
  * stream, communication (and the part of it no compute hides) from its
  * collectives. */
 static void gpu_windows(const prog *p, const eng_result *r, int g, const double *tend, int nsteps,
-                        gpu_walk *w)
+                        int grad_cat, gpu_walk *w)
 {
     /* compute-stream intervals (ordered; ends may step back by an ulp), by kind */
     const prog_op *o = prog_ops(p, g, PROG_COMPUTE);
-    int n = prog_nops(p, g, PROG_COMPUTE), nc = 0, nm = 0;
+    int n = prog_nops(p, g, PROG_COMPUTE), nc = 0, nm = 0, ng = 0;
     const double *st = r->start[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
     const double *en = r->end[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
     SFT_GROW(w->cv, w->ccap, (size_t)n + 1);
@@ -199,10 +199,15 @@ static void gpu_windows(const prog *p, const eng_result *r, int g, const double 
             SFT_GROW(w->mv, w->mcap, (size_t)nm + 1);
             w->mv[nm].a = r->coll_begin[q[i].ref];
             w->mv[nm++].b = r->coll_end[q[i].ref];
+            if ((int)q[i].cat != grad_cat) continue;
+            SFT_GROW(w->gv, w->gcap, (size_t)ng + 1);
+            w->gv[ng++] = w->mv[nm - 1];
         }
     }
     nm = merge(w->mv, nm);
     window_overlaps(w->mv, nm, w->cv, w->bmax, nc, tend, nsteps, w->wcomm, w->wexp);
+    ng = merge(w->gv, ng);
+    window_overlaps(w->gv, ng, w->cv, w->bmax, nc, tend, nsteps, w->wgcomm, w->wgexp);
 }
 
 /* GPU g's figures (rep_gpu) from its windows in w and its memory events:
@@ -228,6 +233,8 @@ static void gpu_figures(rep_run *s, int g, const prog *p, const eng_result *r, c
         R->host_s += host;
         R->comm_s += w->wcomm[k];
         R->exposed_comm_s += exposed;
+        R->grad_comm_s += w->wgcomm[k];
+        R->exposed_grad_comm_s += w->wgexp[k];
         double idle = (hi - lo) - comp - host - exposed;
         R->idle_s += idle > 0 ? idle : 0; /* rounding can leave -1e-17 */
         if (peak > R->peak_mem) R->peak_mem = peak;
@@ -238,6 +245,8 @@ static void gpu_figures(rep_run *s, int g, const prog *p, const eng_result *r, c
         R->host_s /= nsteps;
         R->comm_s /= nsteps;
         R->exposed_comm_s /= nsteps;
+        R->grad_comm_s /= nsteps;
+        R->exposed_grad_comm_s /= nsteps;
         R->idle_s /= nsteps;
     }
     R->busy_ns = rep_busy_ns(p, r, g);
@@ -255,15 +264,17 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
 
     s->gpus = sft_xcalloc((size_t)G, sizeof *s->gpus);
     gpu_walk w = {0};
-    w.wcomp = sft_xmalloc(4 * ((size_t)nsteps + 1) * sizeof *w.wcomp);
+    w.wcomp = sft_xmalloc(6 * ((size_t)nsteps + 1) * sizeof *w.wcomp);
     w.whost = w.wcomp + nsteps + 1;
     w.wcomm = w.whost + nsteps + 1;
     w.wexp = w.wcomm + nsteps + 1;
+    w.wgcomm = w.wexp + nsteps + 1;
+    w.wgexp = w.wgcomm + nsteps + 1;
     double best_busy = -1;
     s->peak_mem_min = 1e300;
     s->peak_mem_max = 0;
     for (int g = 0; g < G; g++) {
-        gpu_windows(p, r, g, tend, nsteps, &w);
+        gpu_windows(p, r, g, tend, nsteps, in->grad_cat, &w);
         gpu_figures(s, g, p, r, in, tend, &w);
         const rep_gpu *R = &s->gpus[g];
         double busy = R->compute_s + R->exposed_comm_s;
@@ -281,6 +292,7 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
     s->wall_s = r->wall_s;
     free(w.cv);
     free(w.mv);
+    free(w.gv);
     free(w.bmax);
     free(w.wcomp);
     free(tend);
@@ -306,6 +318,8 @@ static cJSON *breakdown_json(const rep_run *s)
     cJSON_AddNumberToObject(br, "launch_s", s->launch_s);
     cJSON_AddNumberToObject(br, "host_s", B->host_s);
     cJSON_AddNumberToObject(br, "exposed_comm_s", B->exposed_comm_s);
+    cJSON_AddNumberToObject(br, "grad_comm_s", B->grad_comm_s);
+    cJSON_AddNumberToObject(br, "exposed_grad_comm_s", B->exposed_grad_comm_s);
     cJSON_AddNumberToObject(br, "idle_s", B->idle_s);
     cJSON_AddNumberToObject(br, "mean_idle_all_gpus_s", s->mean_idle_s);
     return br;
@@ -339,6 +353,8 @@ cJSON *rep_run_json(const rep_run *s)
         cJSON_AddNumberToObject(o, "peak_mem_bytes", R->peak_mem);
         cJSON_AddNumberToObject(o, "host_s", R->host_s);
         cJSON_AddNumberToObject(o, "exposed_comm_s", R->exposed_comm_s);
+        cJSON_AddNumberToObject(o, "grad_comm_s", R->grad_comm_s);
+        cJSON_AddNumberToObject(o, "exposed_grad_comm_s", R->exposed_grad_comm_s);
         cJSON_AddNumberToObject(o, "busy_ns", (double)R->busy_ns);
         cJSON_AddItemToArray(gp, o);
     }

@@ -7,6 +7,12 @@
  *   host_s          host overhead the compute stream waited on
  *   comm_s          time with a collective of this GPU in transfer (union)
  *   exposed_comm_s  comm_s not hidden under compute or host work
+ *   grad_comm_s, exposed_grad_comm_s  the same two for the gradient
+ *                   collectives alone (rep_inputs.grad_cat: the DP / ZeRO
+ *                   bucket reductions and parameter all-gathers), apart
+ *                   from the context-parallel traffic; exposed_comm_s -
+ *                   exposed_grad_comm_s is the exposed time with only
+ *                   other (CP) collectives in transfer
  *   idle_s          window - compute - host - exposed comm: waiting for
  *                   peers (imbalance) or for the data
  *   peak_mem_bytes  highest allocation of the window
@@ -31,6 +37,7 @@
 
 typedef struct rep_gpu {
     double compute_s, host_s, comm_s, exposed_comm_s, idle_s, peak_mem;
+    double grad_comm_s, exposed_grad_comm_s;
     int64_t busy_ns;
 } rep_gpu;
 
@@ -62,6 +69,7 @@ typedef struct rep_inputs {
     double usable_mem;       /* per GPU */
     double launch_s;         /* per kernel */
     const int *microbatches; /* per step (the plan's rounds) */
+    int grad_cat;            /* op category of the gradient collectives; -1: none */
 } rep_inputs;
 
 /* Creates the summary of result r of program p (p, r and in borrowed);

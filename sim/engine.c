@@ -48,7 +48,6 @@ struct eng {
     coll_rt *colls;
     ev_rt *evs;
     actor_ctx *actors;
-    coll_plan plan;
 };
 
 static void wl_add(waitlist *w, void *a)
@@ -81,16 +80,23 @@ static void run_collective(eng *E, int id)
     prog_coll_get(E->p, id, &op, &group, &bytes, &root);
     const int *m = prog_group_members(E->p, group, &n);
     E->r->coll_begin[id] = now(E);
-    coll_build(E->c, op, m, n, bytes, root, &E->plan);
-    if (E->plan.nphases) {
+    /* the plan is this collective's own: sgx_sleep and sgx_flows yield to
+     * the other actors, and a collective of another group (the CP traffic
+     * of another DP rank, a gradient bucket beside a K/V all-gather) may
+     * start meanwhile; a plan shared by the engine would be rebuilt under
+     * this one, which would then run the other's flows */
+    coll_plan plan = {0};
+    coll_build(E->c, op, m, n, bytes, root, &plan);
+    if (plan.nphases) {
         for (int i = 0; i < n; i++) sgx_set_slow(m[i], 1);
-        for (int ph = 0; ph < E->plan.nphases; ph++) {
-            const coll_phase *P = &E->plan.phase[ph];
+        for (int ph = 0; ph < plan.nphases; ph++) {
+            const coll_phase *P = &plan.phase[ph];
             if (P->latency_s > 0) sgx_sleep(P->latency_s);
-            sgx_flows(P->nflows, E->plan.flows + P->first);
+            sgx_flows(P->nflows, plan.flows + P->first);
         }
         for (int i = 0; i < n; i++) sgx_set_slow(m[i], 0);
     }
+    coll_plan_free(&plan);
     E->r->coll_end[id] = now(E);
 }
 
@@ -329,7 +335,6 @@ sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *
     free(E.colls);
     free(E.evs);
     free(E.actors);
-    coll_plan_free(&E.plan);
     if (st) {
         eng_result_destroy(r);
         return st;

@@ -3,6 +3,9 @@ sft_add_test(NAME test_models SOURCES test_models.c)
 sft_add_test(NAME test_run SOURCES test_run.c TIMEOUT 600)
 # How CP traffic and attention are issued; small-shape kernel costs (issue 13).
 sft_add_test(NAME test_cp_issue SOURCES test_cp_issue.c)
+# DeepSpeed's gradient reduction (issue 13): bucket all-reduce / reduce-scatter,
+# fp32 vs bf16, ZeRO-1 vs ZeRO-2, overlap_comm, against the collectives' closed form.
+sft_add_test(NAME test_grad SOURCES test_grad.c TIMEOUT 600)
 
 # Valgrind over a whole run (trace, schedule, program, engine, summary) and a
 # compare with the exact optimum (GLPK): no invalid access, no definite leak.

@@ -1,6 +1,6 @@
 /* test_coll_presets.c — the cluster presets against published collective
- * figures: NCCL's ring bus bandwidth on 8 x H100 (REFERENCE §2) and the
- * Skrull paper's Table 5 (REFERENCE §1.3) for the h100x32 preset. */
+ * figures: NCCL's ring bus bandwidth on 8 x H100 (NCCL maintainers, nccl-tests issues) and the
+ * Skrull paper's Table 5 (Skrull, arXiv 2505.19609, Appendix C) for the h100x32 preset. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,7 +53,7 @@ static void run(const char *cluster, int op, int n, const double *sizes, int ns,
 }
 
 /* nccl-tests on 8 x H100 NVLink-4: ring all_gather bus bandwidth ~370 GB/s at
- * large sizes (NCCL maintainers, REFERENCE §2). Acceptance: within 5%. */
+ * large sizes (NCCL maintainers, NCCL maintainers, nccl-tests issues). Acceptance: within 5%. */
 static void h100x8_allgather_busbw(void **state)
 {
     (void)state;

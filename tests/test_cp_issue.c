@@ -32,8 +32,8 @@
 #define S   1024 /* their length */
 #define CPN 8
 
-/* REFERENCE §2, H100 SXM5, head dim 128, BF16, FA2 (the seed calibration's
- * source, models/hw/calibration/h100-fa2-published.json) */
+/* FlashAttention-3 paper's figures, arXiv 2407.08608, H100 SXM5, head dim 128, BF16, FA2 (the seed
+ * calibration's source, models/hw/calibration/h100-fa2-published.json) */
 static const double ref_len[6] = {512, 1024, 2048, 4096, 8192, 16384};
 static const double fa2_fwd_causal[6] = {191, 260, 298, 319, 333, 335};
 static const double fa2_bwd[6] = {214, 260, 291, 310, 318, 322};
@@ -224,10 +224,10 @@ static void simulated_step(void **state)
 }
 
 /* Part 3: the cost model's causal attention throughput at the seed table's
- * points is the published FA2 figure (REFERENCE §2) within 1% for head dim
- * 128 (Qwen2.5-7B), and 0.85 x that for head dim 64 (Qwen2.5-0.5B: the
- * seed's labelled derivation, its notes' assumption 2), for the model's own
- * head count (the table's throughput is per head). */
+ * points is the published FA2 figure (FlashAttention-3 paper's figures, arXiv 2407.08608) within 1%
+ * for head dim 128 (Qwen2.5-7B), and 0.85 x that for head dim 64 (Qwen2.5-0.5B: the seed's labelled
+ * derivation, its notes' assumption 2), for the model's own head count (the table's throughput is
+ * per head). */
 static void attention_tflops_at_table_points(void **state)
 {
     (void)state;

@@ -215,7 +215,8 @@ static void test_scenario_open(void **state)
     assert_int_equal(read_all(src, sizes, steps, ids, lens, 4), 3);
     assert_int_equal(steps[2], 5);
     trace_src_destroy(src);
-    /* no option: the default scenario's dataset (ARCHITECTURE.md, "Default scenario"), 4 steps of 8 */
+    /* no option: the default scenario's dataset (ARCHITECTURE.md, "Default scenario"), 4 steps of 8
+     */
     assert_int_equal(trace_src_open(NULL, NULL, 4, 8, 0, &src, &e), SFT_OK);
     assert_string_equal(trace_src_origin(src), "built-in " TRACE_DEFAULT_DATASET);
     assert_string_equal(trace_src_format(src), "dataset");

@@ -1,10 +1,10 @@
 /* test_traces_table1.c — the dataset distributions reproduce the Skrull
  * paper's Table 1, and llama3-sft the published Llama-3 SFT mix.
  *
- * The numbers below are the paper's (REFERENCE.md §1.4), typed in here
- * independently of traces/datasets/NAME.json, so the test checks the whole
- * chain: dataset file -> parser -> sampler -> statistics. The generated and
- * the published tables are printed side by side.
+ * The numbers below are the paper's (Skrull, arXiv 2505.19609, its experimental setup), typed in
+ * here independently of traces/datasets/NAME.json, so the test checks the whole chain: dataset file
+ * -> parser -> sampler -> statistics. The generated and the published tables are printed side by
+ * side.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -91,9 +91,9 @@ static void test_table1(void **state)
     }
 }
 
-/* Llama-3 SFT mix (REFERENCE.md §1.4): 99.89% short with mean ~1K tokens,
- * 0.11% long with mean ~37K. traces/datasets/llama3-sft.json puts the
- * boundary between the components at 16K = 16384 tokens. */
+/* Llama-3 SFT mix (Skrull, arXiv 2505.19609, its experimental setup): 99.89% short with mean ~1K
+ * tokens, 0.11% long with mean ~37K. traces/datasets/llama3-sft.json puts the boundary between the
+ * components at 16K = 16384 tokens. */
 #define LLAMA_SAMPLES 1000000L
 #define LLAMA_SPLIT   16384
 

@@ -1,5 +1,5 @@
 /* test_validate_paper.c — `sftsim-validate paper` against the Skrull paper's
- * Table 5 (REFERENCE §1.3): latency of 8-GPU all_gather, all_to_all,
+ * Table 5 (Skrull, arXiv 2505.19609, Appendix C): latency of 8-GPU all_gather, all_to_all,
  * reduce_scatter and all_reduce, 2 MB .. 1 GB. The h100x32 preset is fitted
  * to that table, so every row must be within 15% (the acceptance of the
  * preset, as in test_coll_presets). */

@@ -38,7 +38,7 @@
 #define VAL_CHECK_LIMIT  2e-2 /* CUDA vs CPU reference, normwise (BF16 inputs) */
 #define VAL_ORACLE_LIMIT 1e-4 /* CPU FP32 vs naive double oracle */
 
-/* Dense BF16 peaks by device name (REFERENCE §2 and vendor datasheets); the
+/* Dense BF16 peaks by device name (vendor datasheets and vendor datasheets); the
  * first entry contained in the CUDA device name wins, so the more specific
  * names come first (the H200's name contains "H20"). */
 static const struct {

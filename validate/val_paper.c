@@ -1,6 +1,6 @@
 /* val_paper.c — `sftsim-validate paper`: simulated against published figures
- * for what REFERENCE holds. Now: the Skrull paper's Table 5 (arXiv
- * 2505.19609, Appendix C; REFERENCE §1.3), latencies of 8-GPU collectives on
+ * (the figures the team's reference notes collect). Now: the Skrull paper's Table 5 (arXiv
+ * 2505.19609, Appendix C; Skrull, arXiv 2505.19609, Appendix C), latencies of 8-GPU collectives on
  * the paper's H100 cluster from 2 MB to 1 GB (MB = 2^20 bytes), against the
  * h100x32 preset (calibrated to that table) or another cluster.
  *
@@ -39,18 +39,19 @@ typedef struct job {
 
 static void help(void)
 {
-    printf("usage: sftsim-validate paper [--cluster NAME|FILE] [--format text|json]\n\n"
-           "Simulates the published figures REFERENCE holds and prints simulated vs\n"
-           "published with the relative error (percent: 100 x (simulated / published - 1))\n"
-           "and the worst error. Now: the Skrull paper's Table 5, latency of all_gather,\n"
-           "all_to_all, reduce_scatter and all_reduce over 8 GPUs, 2 MB .. 1 GB\n"
-           "(MB = 2^20 bytes).\n\n"
-           "  --cluster C  the simulated cluster (default h100x32, the preset calibrated to\n"
-           "               that table)\n"
-           "  --format F   text (default) or json:\n"
-           "               "
-           "{\"table\",\"cluster\",\"gpus\",\"worst_error\",\"rows\":[{\"op\",\"bytes\",\n"
-           "               \"simulated_us\",\"published_us\",\"error\"}]}\n");
+    printf(
+        "usage: sftsim-validate paper [--cluster NAME|FILE] [--format text|json]\n\n"
+        "Simulates published figures (today the Skrull paper's Table 5) and prints simulated vs\n"
+        "published with the relative error (percent: 100 x (simulated / published - 1))\n"
+        "and the worst error. Now: the Skrull paper's Table 5, latency of all_gather,\n"
+        "all_to_all, reduce_scatter and all_reduce over 8 GPUs, 2 MB .. 1 GB\n"
+        "(MB = 2^20 bytes).\n\n"
+        "  --cluster C  the simulated cluster (default h100x32, the preset calibrated to\n"
+        "               that table)\n"
+        "  --format F   text (default) or json:\n"
+        "               "
+        "{\"table\",\"cluster\",\"gpus\",\"worst_error\",\"rows\":[{\"op\",\"bytes\",\n"
+        "               \"simulated_us\",\"published_us\",\"error\"}]}\n");
 }
 
 /* In the child: one collective at every size, one "time_s" line each. */

@@ -36,7 +36,7 @@ typedef struct gpu_mb {
 
 typedef struct step_ids {
     int rounds, nbuckets;
-    int *rs;                    /* zero 2: rounds x nbuckets reduce-scatters */
+    int *rs;                    /* zero 2: rounds x nbuckets bucket reductions */
     int *fin;                   /* zero 0/1: nbuckets final reductions */
     int *ag_fwd, *ag_bwd, *rs3; /* zero 3: rounds x layers */
     int ag_params;              /* zero 1/2: parameter all-gather, -1 otherwise */
@@ -63,6 +63,7 @@ struct bld {
     double *bucket_bytes;
     int nbuckets;
     int *ready_ev; /* per GPU: event the next step's forward waits for, or -1 */
+    int *grad_ev;  /* per GPU: the last overlapped bucket reduction's event, or -1 */
     int started;
     gpu_mb *gm;      /* cp entries, reused */
     int *kv_ev;      /* K/V all-gathers issued for the next attention: CP rank c's
@@ -78,6 +79,63 @@ const char *bld_cat_name(int cat)
     static const char *const n[BLD_NCATS] = {"gemm",      "attention", "elementwise", "host",
                                              "optimizer", "cp_comm",   "grad_comm",   "sync"};
     return cat >= 0 && cat < BLD_NCATS ? n[cat] : "?";
+}
+
+/* Gradient buckets in backward order (layers L-1..0, then the embeddings
+ * and the final norm): after[l] = the bucket that closes after layer l's
+ * backward, or -1; bytes[k] = bucket k's size on the wire (elements x the
+ * gradient dtype's bytes). Returns the bucket count. */
+static int grad_buckets(const arch *a, const par_opts *par, int *after, double *bytes)
+{
+    double acc = 0, lp = arch_layer_params(a), eb = par_grad_bytes(par);
+    int n = 0;
+    for (int l = a->layers - 1; l >= 0; l--) {
+        acc += lp;
+        after[l] = -1;
+        if (acc >= BUCKET_ELEMS && l > 0) {
+            bytes[n] = eb * acc;
+            after[l] = n++;
+            acc = 0;
+        }
+    }
+    bytes[n++] = eb * (acc + arch_embed_params(a) + a->hidden);
+    return n;
+}
+
+/* The collective a ZeRO stage reduces a bucket with: ZeRO-0 all-reduces
+ * (every rank keeps every gradient), ZeRO-3 reduce-scatters (stage3.py),
+ * ZeRO-1/2 as par->grad_coll says. */
+static int grad_op(const par_opts *par)
+{
+    if (par->zero == 0) return COLL_ALL_REDUCE;
+    if (par->zero == 3) return COLL_REDUCE_SCATTER;
+    return par->grad_coll == PAR_GRAD_REDUCESCATTER ? COLL_REDUCE_SCATTER : COLL_ALL_REDUCE;
+}
+
+void bld_grad_times(const arch *a, const clu_desc *cl, const par_opts *par, double *total,
+                    double *last)
+{
+    int W = par->dp * par->cp, L = a->layers;
+    *total = *last = 0;
+    if (W < 2) return;
+    int *g = sft_xmalloc((size_t)W * sizeof *g), *after = sft_xmalloc((size_t)L * sizeof *after);
+    double *bytes = sft_xcalloc((size_t)L + 1, sizeof *bytes);
+    for (int i = 0; i < W; i++) g[i] = i;
+    if (par->zero == 3) {
+        double t = coll_estimate(cl, COLL_REDUCE_SCATTER, g, W,
+                                 par_grad_bytes(par) * arch_layer_params(a));
+        *total = L * t;
+        *last = t;
+    } else {
+        int n = grad_buckets(a, par, after, bytes);
+        for (int k = 0; k < n; k++) {
+            *last = coll_estimate(cl, grad_op(par), g, W, bytes[k]);
+            *total += *last;
+        }
+    }
+    free(g);
+    free(after);
+    free(bytes);
 }
 
 bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, const par_opts *par,
@@ -151,22 +209,12 @@ bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, const
         break;
     }
 
-    /* gradient buckets in backward order */
     b->bucket_after = sft_xmalloc((size_t)a->layers * sizeof *b->bucket_after);
     b->bucket_bytes = sft_xcalloc((size_t)a->layers + 1, sizeof *b->bucket_bytes);
-    double acc = 0, lp = arch_layer_params(a);
-    for (int l = a->layers - 1; l >= 0; l--) {
-        acc += lp;
-        b->bucket_after[l] = -1;
-        if (acc >= BUCKET_ELEMS && l > 0) {
-            b->bucket_bytes[b->nbuckets] = 2 * acc;
-            b->bucket_after[l] = b->nbuckets++;
-            acc = 0;
-        }
-    }
-    b->bucket_bytes[b->nbuckets++] = 2 * (acc + arch_embed_params(a) + a->hidden);
+    b->nbuckets = grad_buckets(a, par, b->bucket_after, b->bucket_bytes);
     b->ready_ev = sft_xmalloc((size_t)b->world * sizeof *b->ready_ev);
-    for (int i = 0; i < b->world; i++) b->ready_ev[i] = -1;
+    b->grad_ev = sft_xmalloc((size_t)b->world * sizeof *b->grad_ev);
+    for (int i = 0; i < b->world; i++) b->ready_ev[i] = b->grad_ev[i] = -1;
     b->gm = sft_xcalloc((size_t)cp, sizeof *b->gm);
     return b;
 }
@@ -191,6 +239,7 @@ void bld_destroy(bld *b)
     free(b->bucket_after);
     free(b->bucket_bytes);
     free(b->ready_ev);
+    free(b->grad_ev);
     free(b);
 }
 
@@ -608,19 +657,51 @@ static void attention(bld *b, int d, const plan_mb *mb, int bwd, const ctx *x)
 
 /* ---- one round (micro-batch) of one DP rank ----------------------------- */
 
-static void grad_bucket(bld *b, int d, int id, const ctx *x)
+/* One bucket's reduction by every GPU of DP rank d, issued from the
+ * compute stream (the gradients it holds are ready) onto the DP stream.
+ * Without overlap_comm DeepSpeed runs it on the current stream
+ * (average_tensor, allreduce_and_copy: stream = current_stream()): the
+ * backward continues only after it. With overlap_comm (ZeRO-1/2) it runs
+ * on the reduction stream, but before issuing it the compute stream waits
+ * for the previous bucket's (average_tensor: current_stream().wait_stream
+ * (reduction_stream); allreduce_and_copy: accelerator synchronize), and the
+ * micro-step's epilogue waits for the last one
+ * (independent_gradient_partition_epilogue: synchronize). ZeRO-3 with
+ * overlap runs its reduce-scatters under the backward without these waits
+ * (as before). */
+static void grad_bucket(bld *b, int d, int id, int epilogue, const ctx *x)
 {
+    int z = b->par.zero, ov = b->par.overlap_comm;
     for (int c = 0; c < b->cp; c++) {
         int g = d * b->cp + c;
+        if (ov && z < 3 && b->grad_ev[g] >= 0) wait(b, g, PROG_COMPUTE, b->grad_ev[g], x);
+        b->grad_ev[g] = -1;
         order(b, g, PROG_COMPUTE, PROG_DP, x);
         coll(b, g, PROG_DP, id, b->nm_grad, BLD_CAT_GRAD, x);
+        if (!ov || (z < 3 && epilogue))
+            order(b, g, PROG_DP, PROG_COMPUTE, x);
+        else if (z < 3)
+            b->grad_ev[g] = record(b, g, PROG_DP, x);
     }
+}
+
+/* Bucket k's reduction of round r: ZeRO-2 one per micro-batch, ZeRO-0/1
+ * one per step. */
+static int bucket_id(const bld *b, const step_ids *S, int r, int k)
+{
+    return b->par.zero == 2 ? S->rs[r * S->nbuckets + k] : S->fin[k];
 }
 
 static void round_mb(bld *b, int d, const plan_mb *mb, int r, int last, const step_ids *S, int step)
 {
     const arch *a = b->a;
-    int N = b->cp, L = a->layers;
+    int N = b->cp, L = a->layers, z = b->par.zero;
+    /* this micro-batch reduces its gradients: ZeRO-2/3 every micro-step,
+     * ZeRO-0/1 only at the accumulation boundary (engine.allreduce_gradients) */
+    int reduce = z >= 2 || last;
+    /* from the backward's hooks (process_gradients: partition_gradients or
+     * overlap_comm), else all after the backward */
+    int hooks = z >= 2 || b->par.overlap_comm;
     double alpha = arch_act_bytes_per_token_layer(a), logit = arch_logit_bytes_per_token(a);
     ctx x = {step, r, -1};
     for (int c = 0; c < N; c++) prepare(b, mb, c, &b->gm[c]);
@@ -658,20 +739,20 @@ static void round_mb(bld *b, int d, const plan_mb *mb, int r, int last, const st
         attention(b, d, mb, 1, &x);
         layer_ops(b, d, 1, AW_PRE, l, &x);
         for (int c = 0; c < N; c++) memop(b, d * N + c, 0, b->nm_act, alpha * b->gm[c].T, &x);
-        if (b->par.zero == 3)
-            grad_bucket(b, d, S->rs3[r * L + l], &x);
-        else if (b->bucket_after[l] >= 0 && b->par.zero == 2)
-            grad_bucket(b, d, S->rs[r * S->nbuckets + b->bucket_after[l]], &x);
-        else if (b->bucket_after[l] >= 0 && last)
-            grad_bucket(b, d, S->fin[b->bucket_after[l]], &x);
+        if (z == 3)
+            grad_bucket(b, d, S->rs3[r * L + l], 0, &x);
+        else if (b->bucket_after[l] >= 0 && reduce && hooks)
+            grad_bucket(b, d, bucket_id(b, S, r, b->bucket_after[l]), 0, &x);
     }
     x.layer = -1;
     head_ops(b, d, 1, 1, &x);
-    int k = S->nbuckets - 1;
-    if (b->par.zero == 2)
-        grad_bucket(b, d, S->rs[r * S->nbuckets + k], &x);
-    else if (b->par.zero < 2 && last)
-        grad_bucket(b, d, S->fin[k], &x);
+    if (z == 3 || !reduce) return;
+    /* the backward hooks leave the last bucket to the epilogue; without
+     * them (ZeRO-0/1 without overlap_comm: engine.allreduce_gradients ->
+     * reduce_gradients, buffered_allreduce_fallback) every bucket is
+     * reduced here, after the backward */
+    for (int k = hooks ? S->nbuckets - 1 : 0; k < S->nbuckets; k++)
+        grad_bucket(b, d, bucket_id(b, S, r, k), 1, &x);
 }
 
 /* A round this DP rank has no micro-batch for: only the world collectives. */
@@ -708,29 +789,31 @@ sft_status bld_step(bld *b, const plan *pl, int step, sft_err *e)
     S.rounds = plan_max_mbs(pl);
     S.nbuckets = b->nbuckets;
     S.ag_params = -1;
-    int z = b->par.zero;
+    int z = b->par.zero, op = grad_op(&b->par);
+    for (int g = 0; g < W; g++) b->grad_ev[g] = -1;
+    /* every gradient collective is over grp_world: DeepSpeed's ZeRO group is
+     * seq_data_parallel_group, all DP x CP GPUs */
     if (z == 2) {
         S.rs = sft_xmalloc((size_t)(S.rounds * S.nbuckets + 1) * sizeof *S.rs);
         for (int r = 0; r < S.rounds; r++)
             for (int k = 0; k < S.nbuckets; k++)
-                S.rs[r * S.nbuckets + k] =
-                    prog_coll(b->p, COLL_REDUCE_SCATTER, b->grp_world, b->bucket_bytes[k], 0);
+                S.rs[r * S.nbuckets + k] = prog_coll(b->p, op, b->grp_world, b->bucket_bytes[k], 0);
     } else if (z < 2) {
         S.fin = sft_xmalloc((size_t)S.nbuckets * sizeof *S.fin);
         for (int k = 0; k < S.nbuckets; k++)
-            S.fin[k] = prog_coll(b->p, z == 0 ? COLL_ALL_REDUCE : COLL_REDUCE_SCATTER, b->grp_world,
-                                 b->bucket_bytes[k], 0);
+            S.fin[k] = prog_coll(b->p, op, b->grp_world, b->bucket_bytes[k], 0);
     } else {
         size_t n = (size_t)(S.rounds * L + 1);
         S.ag_fwd = sft_xmalloc(n * sizeof(int));
         S.ag_bwd = sft_xmalloc(n * sizeof(int));
         S.rs3 = sft_xmalloc(n * sizeof(int));
-        double lb = 2 * arch_layer_params(a);
+        double lb = 2 * arch_layer_params(a);                       /* bf16 parameters */
+        double gb = par_grad_bytes(&b->par) * arch_layer_params(a); /* the gradients */
         for (int r = 0; r < S.rounds; r++)
             for (int l = 0; l < L; l++) {
                 S.ag_fwd[r * L + l] = prog_coll(b->p, COLL_ALL_GATHER, b->grp_world, lb, 0);
                 S.ag_bwd[r * L + l] = prog_coll(b->p, COLL_ALL_GATHER, b->grp_world, lb, 0);
-                S.rs3[r * L + l] = prog_coll(b->p, COLL_REDUCE_SCATTER, b->grp_world, lb, 0);
+                S.rs3[r * L + l] = prog_coll(b->p, COLL_REDUCE_SCATTER, b->grp_world, gb, 0);
             }
     }
     if (z == 1 || z == 2) S.ag_params = prog_coll(b->p, COLL_ALL_GATHER, b->grp_world, 2 * P, 0);

@@ -12,11 +12,18 @@
  *   ring: CP-1 ring shifts of the K/V chunk, each overlapping the attention on
  *     the chunk before it; backward shifts K/V and dK/dV.
  * Gradients: every GPU holds a replica (CP shards tokens, not weights), so the
- * data-parallel world is all DP x CP GPUs. ZeRO-2 reduce-scatters each
- * micro-batch's gradients over the world in DeepSpeed's 5e8-element buckets
- * during its backward, on the DP stream; ZeRO-0/1 accumulate and all-reduce /
- * reduce-scatter once, during the last micro-batch's backward; ZeRO-3 also
- * all-gathers each layer's parameters before its forward and backward. A DP
+ * data-parallel world is all DP x CP GPUs (DeepSpeed's seq_data_parallel_group).
+ * ZeRO-2 reduces each micro-batch's gradients over the world in DeepSpeed's
+ * 5e8-element buckets during its backward; ZeRO-0/1 accumulate and reduce
+ * once per step, from the last micro-batch; ZeRO-3 reduce-scatters each
+ * layer's gradients and all-gathers each layer's parameters before its
+ * forward and backward. A bucket is all-reduced (DeepSpeed's default for
+ * ZeRO-1/2) or reduce-scattered (par.grad_coll; ZeRO-3 always), in fp32 or
+ * bf16 (par.grad_fp32). Without overlap_comm (DeepSpeed's default for
+ * ZeRO-0..2) the compute stream waits for each bucket's reduction, and
+ * ZeRO-0/1 reduce every bucket after the backward; with it the reductions
+ * run on the DP stream under the backward, one bucket at a time, and the
+ * micro-step ends waiting for the last (see grad_bucket in build.c). A DP
  * rank with fewer micro-batches than the busiest runs the missing rounds'
  * world collectives without compute (the collectives need every rank). Then
  * the optimizer (Adam, memory-bound) and, for ZeRO-1/2, the parameter
@@ -58,6 +65,13 @@ bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, const
 void bld_destroy(bld *b);
 /* Appends one training step of plan pl. */
 sft_status bld_step(bld *b, const plan *pl, int step, sft_err *e);
+/* The time of one full gradient reduction as the builder issues it, from
+ * the collectives' closed form (coll_estimate) over the ZeRO group (all
+ * dp x cp GPUs): *total = every bucket (ZeRO-3: every layer's
+ * reduce-scatter), *last = the last one (the one the micro-step's epilogue
+ * waits for). 0 on one GPU. For the schedulers' estimate. */
+void bld_grad_times(const arch *a, const clu_desc *cl, const par_opts *par, double *total,
+                    double *last);
 /* FLOPs of the model work of the steps built so far (for MFU). */
 double bld_model_flops(const bld *b);
 const char *bld_cat_name(int cat);

@@ -128,6 +128,7 @@ const wl_family wl_family_llm = {
     .builder_create = builder_create,
     .ncats = BLD_NCATS,
     .cat_name = bld_cat_name,
+    .grad_cat = BLD_CAT_GRAD,
     .build_step = build_step,
     .builder_destroy = builder_destroy,
 };

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "models/llm/build.h"
 #include "models/llm/opcost.h"
 #include "sim/coll.h"
 
@@ -96,7 +97,20 @@ est *llm_est_create(const arch *a, const cost *c, const clu_desc *cl, const par_
         }
     }
     m.fixed = llm_mb_fixed(c, a);
-    if (par->zero == 2 && world > 1)
-        m.grad_rs = coll_estimate(cl, COLL_REDUCE_SCATTER, x->group, world, 2 * arch_params(a));
+    /* the builder's gradient reductions (build.h, grad_bucket in build.c) */
+    double total, last;
+    bld_grad_times(a, cl, par, &total, &last);
+    if (par->zero >= 2 && !par->overlap_comm) {
+        m.grad_mb = total; /* every bucket, the backward waiting */
+    } else if (par->zero == 2) {
+        m.grad_rs = total - last; /* under the backward, */
+        m.grad_mb = last;         /* the last after it (the epilogue waits) */
+    } else if (par->zero == 3) {
+        m.grad_rs = total;
+    } else {
+        /* ZeRO-0/1, at the boundary: after the backward, or from its hooks
+         * with only the last after it */
+        m.grad_step = par->overlap_comm ? last : total;
+    }
     return est_create(&m);
 }

@@ -1,5 +1,5 @@
 /* dacp.c — Skrull's DACP (Algorithm 1) and its round-robin variant
- * (Algorithm 4), REFERENCE §1.1. Per micro-batch, on a CP group of N ranks
+ * (Algorithm 4), Skrull, arXiv 2505.19609, Algorithm 1. Per micro-batch, on a CP group of N ranks
  * with bucket C tokens each:
  *   sort ascending; remaining bucket RB[j] = C, load L[j] = 0;
  *   each sequence s: local on argmin(L) if it fits there (DACP only);

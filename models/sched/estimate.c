@@ -56,7 +56,7 @@ void est_get_terms(const est *e, est_terms *t)
     t->lin_fwd = e->m.lin_fwd;
     t->lin_bwd_post = e->m.lin_bwd_post;
     t->lin_bwd_pre = e->m.lin_bwd_pre;
-    t->fixed = e->m.fixed + e->m.host;
+    t->fixed = e->m.fixed + e->m.host + e->m.grad_mb;
     t->grad_rs = e->m.grad_rs;
 }
 
@@ -130,14 +130,14 @@ double est_mb(est *e, const plan_mb *mb)
             worst_fwd = m->layers * fwd;
         }
     }
-    return max2(worst, worst_fwd + m->grad_rs) + m->fixed + m->host;
+    return max2(worst, worst_fwd + m->grad_rs) + m->grad_mb + m->fixed + m->host;
 }
 
 double est_rank(est *e, const plan_rank *r)
 {
     double t = 0;
     for (int m = 0; m < r->nmb; m++) t += est_mb(e, &r->mb[m]);
-    return t;
+    return r->nmb ? t + e->m.grad_step : t;
 }
 
 double est_plan(est *e, const plan *p)

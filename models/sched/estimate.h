@@ -11,8 +11,10 @@
  * exchange overlaps the linear backward after the attention, the reduction
  * of the distributed gradients the local attention backward. The
  * micro-batch takes its slowest GPU's time, plus the launch gaps and host
- * overhead, and no less than its forward plus the gradient reduce-scatter
- * running under its backward (ZeRO-2).
+ * overhead, and no less than its forward plus the gradient reductions
+ * running under its backward (grad_rs, overlapped), plus the reductions the
+ * backward waits for (grad_mb). A DP rank's step adds, once, the
+ * reductions of the accumulation boundary (grad_step, ZeRO-0/1).
  */
 #ifndef SFT_ESTIMATE_H
 #define SFT_ESTIMATE_H
@@ -30,7 +32,10 @@ typedef struct est_model {
                                                 * attention's backward, after it */
     double fixed;                              /* per micro-batch: every kernel's launch gap */
     double host;                               /* per micro-batch: host overhead */
-    double grad_rs; /* gradient reduce-scatter under the backward (ZeRO-2), else 0 */
+    /* per micro-batch: gradient reductions under the backward (overlapped),
+     * and those the compute waits for (not overlapped, or an epilogue's);
+     * per DP rank and step: those at the accumulation boundary (ZeRO-0/1) */
+    double grad_rs, grad_mb, grad_step;
     /* One sequence's attention per layer without its launch gap: shard 1 =
      * local, else one rank's share of it distributed over shard ranks. */
     double (*attn)(const void *ctx, double len, int shard, int bwd);
@@ -58,7 +63,9 @@ double est_load(est *e, double len, int shard);
 /* The estimate's linear pieces, for the exact optimum's linear model
  * (optimal.c): per token and layer, the linear work forward, backward before
  * the attention and backward after it; per micro-batch, the launch gaps and
- * host overhead (fixed) and the gradient reduce-scatter (ZeRO-2, else 0). */
+ * host overhead and the gradient reductions the compute waits for (fixed),
+ * and those under the backward (grad_rs). The once-per-step grad_step is a
+ * constant of every DP rank with samples and left out. */
 typedef struct est_terms {
     double layers;
     double lin_fwd, lin_bwd_post, lin_bwd_pre;
