@@ -9,6 +9,19 @@
  * Loads come from the cost model (est_load), not a FLOP formula.
  * Invariant on success: every rank's local tokens + distributed tokens / N
  * <= C.
+ *
+ * What the paper leaves open, decided here:
+ *   - equal lengths sort by sample id, so the order is total;
+ *   - argmin / argmax ties go to the lowest CP rank;
+ *   - RollBack(t) distributes t's shortest local sequence (the paper's
+ *     "first"); a distributed sequence holds len/N on every rank, so the
+ *     roll-back gives t back len and takes len/N from each rank (t's net
+ *     gain len - len/N, the paper's figure), and loads move the same way;
+ *   - after the pass, a rank a roll-back pushed over C is rolled back again
+ *     until none is (the paper retries s only);
+ *   - without roll-back (the case study's ablation) a sequence that fits
+ *     nowhere is distributed anyway and the overflow stays in the plan, where
+ *     the memory model reports it as OOM.
  */
 #include <stdlib.h>
 #include <string.h>

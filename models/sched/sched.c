@@ -248,7 +248,17 @@ static void gds_rank(const sched_in *in, est *e, lenid *v, size_t k, plan *out, 
 /* skrull = GDS + DACP: bin-pack the global batch over the DP ranks by
  * estimated compute (longest first, onto the least-loaded rank), then GDS
  * per rank. Every rank can run this deterministic schedule itself and take
- * its bin: no coordination traffic. */
+ * its bin: no coordination traffic.
+ *
+ * What the paper leaves open, decided here: the bin-packing heuristic is
+ * LPT (largest load first onto the least-loaded bin; the paper says only
+ * "bin-pack by FLOPs"); equal loads go by sample id and ties between bins
+ * to the lowest rank; bin r runs on DP rank r (DP ranks are alike, so any
+ * assignment gives the same step); a sequence longer than the bucket is
+ * loaded as N shards, the only way it can run; and when no micro-batch
+ * count up to one sequence each lets DACP place a rank's sequences, they
+ * all run sharded, one per micro-batch (deepspeed's fallback, always
+ * feasible). */
 sft_status sched_skrull(const sched_in *in, const trace_sample *s, size_t n, plan *out, sft_err *e)
 {
     (void)e;
