@@ -775,7 +775,7 @@ static void point_rows_any_policies(void **state)
     const char *pol[17];
     for (int i = 0; i < 16; i++) pol[i] = i % 2 ? "sorted" : "skrull";
     pol[16] = "deepspeed";
-    pool_point pt = {{0}, NULL};
+    pool_point pt = {{0}, NULL, 0};
     cJSON *rows = pool_point_rows(&o, &pt, pol, 17);
     assert_int_equal(cJSON_GetArraySize(rows), 17);
     double base =
