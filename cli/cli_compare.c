@@ -27,7 +27,9 @@ static void help(void)
 {
     printf("usage: sftsim compare [--policies a,b,...] [scenario options]\n\n"
            "Simulates the same trace under each policy (default %s) and prints\n"
-           "per policy the mean step time, the speedup over deepspeed, peak memory per GPU\n"
+           "per policy the mean step time and its standard error (sample standard deviation\n"
+           "of the step times / sqrt(steps)), the speedup over deepspeed (its error from the\n"
+           "two relative errors in quadrature), peak memory per GPU\n"
            "(min, max), OOM, and the busiest GPU's step: compute (launch gaps apart), launch\n"
            "gaps, host overhead, exposed communication, idle (waiting for other GPUs).\n\n",
            DEFAULT_POLICIES);
@@ -40,27 +42,33 @@ static void print_text(const scenario *s, const char *const *pol, int np, scen_r
                        const cJSON *doc)
 {
     printf("sftsim compare: %s on %s (%d GPUs = DP %d x CP %d), bucket %ld, batch %ld/DP "
-           "rank, %ld step(s), ds-pack %s, %s\n",
+           "rank, %ld step(s)%s, ds-pack %s, %s\n",
            scen_model_name(s), s->cl.name, clu_ngpus(&s->cl), s->par.dp, s->par.cp, s->bucket,
-           s->batch, (long)res[0]->run->nsteps, s->ds_pack ? "on" : "off",
+           s->batch, (long)res[0]->run->nsteps,
+           s->steps_cap ? " (--steps auto: every standard error < 2% of its mean, or the cap)" : "",
+           s->ds_pack ? "on" : "off",
            s->trace     ? s->trace
            : s->dataset ? s->dataset
                         : "lmsyschat1m");
-    printf("%-11s %9s %8s %6s %5s %13s | busiest GPU per step (s): %7s %7s %7s %7s %7s\n", "policy",
-           "step(s)", "speedup", "MFU", "OOM", "peak GB", "compute", "launch", "host", "expcomm",
-           "idle");
+    printf("%-11s %17s %14s %6s %5s %13s | busiest GPU per step (s): %7s %7s %7s %7s %7s\n",
+           "policy", "step(s) mean ± se", "speedup ± se", "MFU", "OOM", "peak GB", "compute",
+           "launch", "host", "expcomm", "idle");
     const cJSON *row = cJSON_GetObjectItem(doc, "policies")->child;
     for (int i = 0; i < np; i++, row = row->next) {
         const rep_run *R = res[i]->run;
         const rep_gpu *B = &R->gpus[R->busiest];
         const cJSON *speedup = cJSON_GetObjectItem(row, "speedup_vs_deepspeed");
-        char sp[16] = "-";
-        if (cJSON_IsNumber(speedup)) snprintf(sp, sizeof sp, "%.2fx", speedup->valuedouble);
-        printf("%-11s %9.4f %8s %5.1f%% %5s %6.1f-%-6.1f | %26s %7.4f %7.4f %7.4f %7.4f "
+        const cJSON *spse = cJSON_GetObjectItem(row, "speedup_se");
+        char sp[48] = "-", t[48];
+        if (cJSON_IsNumber(speedup) && cJSON_IsNumber(spse))
+            snprintf(sp, sizeof sp, "%.2fx ± %.2f", speedup->valuedouble, spse->valuedouble);
+        snprintf(t, sizeof t, "%.4f ± %.4f", R->mean_step_s, R->mean_step_se_s);
+        /* "±" is 2 bytes for 1 column: one more byte of width */
+        printf("%-11s %18s %15s %5.1f%% %5s %6.1f-%-6.1f | %26s %7.4f %7.4f %7.4f %7.4f "
                "%7.4f\n",
-               pol[i], R->mean_step_s, sp, 100 * R->mfu, R->oom ? "yes" : "no",
-               R->peak_mem_min / 1e9, R->peak_mem_max / 1e9, "", B->compute_s - R->launch_s,
-               R->launch_s, B->host_s, B->exposed_comm_s, B->idle_s);
+               pol[i], t, sp, 100 * R->mfu, R->oom ? "yes" : "no", R->peak_mem_min / 1e9,
+               R->peak_mem_max / 1e9, "", B->compute_s - R->launch_s, R->launch_s, B->host_s,
+               B->exposed_comm_s, B->idle_s);
     }
 }
 
@@ -95,14 +103,16 @@ int cli_compare(int argc, char **argv)
         return cli_report(&e);
     }
     scen_result **res = sft_xcalloc((size_t)np, sizeof *res);
-    sft_status st = SFT_OK;
-    for (int i = 0; i < np && !st; i++) {
-        if (o.fmt != SCEN_JSON)
-            fprintf(stderr, "sftsim compare: %s (%d/%d)...\n", pol[i], i + 1, np);
-        const sched_policy *sp = NULL;
-        st = scen_policy(&s, pol[i], &sp, &e);
-        if (!st) st = scen_simulate(&s, sp, o.out != NULL, &res[i], &e);
-    }
+    sft_err *errs = sft_xcalloc((size_t)np, sizeof *errs);
+    /* every policy over the same steps; --steps auto: until all converge */
+    sft_status st = scen_simulate_set(&s, pol, np, o.out != NULL, 1,
+                                      o.fmt != SCEN_JSON ? "sftsim compare" : NULL, res, errs);
+    for (int i = 0; i < np && st; i++)
+        if (errs[i].status) {
+            e = errs[i];
+            break;
+        }
+    free(errs);
     cJSON *j = st ? NULL : doc_compare(&s, pol, np, res);
     if (!st && o.out) st = rout_compare(o.out, &s, pol, np, res, j, &e);
     if (!st) {

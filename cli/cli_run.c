@@ -36,8 +36,8 @@ static void text_summary(const scenario *s, const char *policy, const scen_resul
            par_grad_coll_name(s->par.zero == 0 ? PAR_GRAD_ALLREDUCE : s->par.grad_coll),
            s->par.grad_fp32 ? "fp32" : "bf16", clu_ngpus(&s->cl),
            s->par.overlap_comm ? "on" : "off");
-    printf("  mean step time %.4f s   MFU %.1f%%   %s\n", R->mean_step_s, 100 * R->mfu,
-           R->oom ? "OUT OF MEMORY on some GPU" : "fits in memory");
+    printf("  mean step time %.4f ± %.4f s   MFU %.1f%%   %s\n", R->mean_step_s, R->mean_step_se_s,
+           100 * R->mfu, R->oom ? "OUT OF MEMORY on some GPU" : "fits in memory");
     for (int k = 0; k < R->nsteps; k++)
         printf("    step %d: %.4f s, %d micro-batch round%s%s\n", k, R->steps[k].time_s,
                R->steps[k].microbatches, R->steps[k].microbatches == 1 ? "" : "s",
@@ -62,7 +62,9 @@ int cli_run(int argc, char **argv)
     if (cli_scenario(argc, argv, "run", help, &o, &s, &rc)) return rc;
     sft_err e = {0};
     scen_result *r = NULL;
-    sft_status st = scen_simulate(&s, s.policy, o.out != NULL, &r, &e);
+    const char *pol[1] = {s.policy->name};
+    /* --steps auto: rounds until the error of its mean is small enough */
+    sft_status st = scen_simulate_set(&s, pol, 1, o.out != NULL, 1, NULL, &r, &e);
     cJSON *j = st ? NULL : doc_run(&s, s.policy->name, r);
     if (!st && o.out) st = rout_run(o.out, &s, s.policy->name, r, j, &e);
     if (!st && o.fmt == SCEN_JSON) cli_print_json(cJSON_Duplicate(j, 1));

@@ -24,14 +24,14 @@ cJSON *doc_run(const scenario *s, const char *policy, const scen_result *r)
 
 cJSON *doc_compare(const scenario *s, const char *const *policies, int n, scen_result *const *res)
 {
-    double base_s = 0;
+    const rep_run *base = NULL;
     for (int i = 0; i < n; i++)
-        if (strcmp(policies[i], scen_default.baseline) == 0) base_s = res[i]->run->mean_step_s;
+        if (strcmp(policies[i], scen_default.baseline) == 0) base = res[i]->run;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(j, "scenario", scen_json(s));
     cJSON *arr = cJSON_AddArrayToObject(j, "policies");
     for (int i = 0; i < n; i++) {
-        cJSON *p = rep_compare_row(policies[i], res[i]->run, base_s);
+        cJSON *p = rep_compare_row(policies[i], res[i]->run, base);
         cJSON_AddNumberToObject(p, "schedule_s", res[i]->sched_s);
         cJSON_AddItemToArray(arr, p);
     }

@@ -125,20 +125,40 @@ static const char *const row_figures[] = {"mean_step_time_s", "oom", "peak_mem_b
                                           "peak_mem_bytes_max", "mfu"};
 #define NROW_FIGURES ((int)(sizeof row_figures / sizeof row_figures[0]))
 
+/* After the speedup: its error, the standard error of the mean step time
+ * and the steps simulated (--steps auto chooses them). */
+static const char *const row_errors[] = {"speedup_se", "mean_step_time_se_s", "steps"};
+#define NROW_ERRORS ((int)(sizeof row_errors / sizeof row_errors[0]))
+
 /* The row of a policy that ran: status and reason, then the figures of its
- * comparison row against deepspeed's mean step time base_s (0: none).
- * Creates the object. */
-static cJSON *ran_row(const char *policy, const rep_run *R, double base_s, long bucket)
+ * comparison row against the deepspeed run base (NULL: none); with
+ * per_step, "per_step":[{"time_s","peak_mem_bytes_min","peak_mem_bytes_max",
+ * "oom"}]. Creates the object. */
+static cJSON *ran_row(const char *policy, const rep_run *R, const rep_run *base, long bucket,
+                      int per_step)
 {
     cJSON *r = status_row(policy, R->oom ? "oom" : "ok",
                           R->oom ? "some GPU exceeds its usable memory" : "");
-    cJSON *cmp = rep_compare_row(policy, R, base_s);
+    cJSON *cmp = rep_compare_row(policy, R, base);
     for (int k = 0; k < NROW_FIGURES; k++)
         cJSON_AddItemToObject(r, row_figures[k], cJSON_DetachItemFromObject(cmp, row_figures[k]));
     cJSON_AddNumberToObject(r, "bucket", (double)bucket);
     cJSON_AddItemToObject(r, "speedup_vs_deepspeed",
                           cJSON_DetachItemFromObject(cmp, "speedup_vs_deepspeed"));
+    for (int k = 0; k < NROW_ERRORS; k++)
+        cJSON_AddItemToObject(r, row_errors[k], cJSON_DetachItemFromObject(cmp, row_errors[k]));
     cJSON_Delete(cmp);
+    if (per_step) {
+        cJSON *a = cJSON_AddArrayToObject(r, "per_step");
+        for (int k = 0; k < R->nsteps; k++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "time_s", R->steps[k].time_s);
+            cJSON_AddNumberToObject(o, "peak_mem_bytes_min", R->steps[k].peak_min);
+            cJSON_AddNumberToObject(o, "peak_mem_bytes_max", R->steps[k].peak_max);
+            cJSON_AddBoolToObject(o, "oom", R->steps[k].oom);
+            cJSON_AddItemToArray(a, o);
+        }
+    }
     return r;
 }
 
@@ -170,29 +190,29 @@ cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *
     sft_err e = {0};
     sft_status st = scen_resolve(&o, &s, &e);
     if (st) return status_rows(policies, np, st == SFT_EINTERNAL ? "error" : "infeasible", e.msg);
-    /* every policy first: the speedups need deepspeed's time, wherever it
+    /* every policy first, over the same steps (--steps auto: until all of
+     * them converge): the speedups need deepspeed's run, wherever it
      * stands in the list */
     scen_result **res = sft_xcalloc((size_t)np + 1, sizeof *res);
+    sft_err *errs = sft_xcalloc((size_t)np + 1, sizeof *errs);
     cJSON **failed = sft_xcalloc((size_t)np + 1, sizeof *failed);
-    double base_s = 0;
-    int all_ran = 1;
+    const rep_run *base_run = NULL;
+    int all_ran = !scen_simulate_set(&s, policies, np, pt->out != NULL, 0, NULL, res, errs);
     for (int i = 0; i < np; i++) {
-        const sched_policy *pol = NULL;
-        st = scen_policy(&s, policies[i], &pol, &e);
-        if (!st) st = scen_simulate(&s, pol, pt->out != NULL, &res[i], &e);
-        if (st) {
-            failed[i] =
-                status_row(policies[i], st == SFT_EINTERNAL ? "error" : "infeasible", e.msg);
+        if (!res[i]) {
+            failed[i] = status_row(
+                policies[i], errs[i].status == SFT_EINTERNAL ? "error" : "infeasible", errs[i].msg);
             cJSON_AddNullToObject(failed[i], "speedup_vs_deepspeed");
-            all_ran = 0;
         } else if (strcmp(policies[i], scen_default.baseline) == 0) {
-            base_s = res[i]->run->mean_step_s;
+            base_run = res[i]->run;
         }
     }
     cJSON *rows = cJSON_CreateArray();
     for (int i = 0; i < np; i++)
-        cJSON_AddItemToArray(rows, failed[i] ? failed[i]
-                                             : ran_row(policies[i], res[i]->run, base_s, s.bucket));
+        cJSON_AddItemToArray(
+            rows, failed[i] ? failed[i]
+                            : ran_row(policies[i], res[i]->run, base_run, s.bucket, pt->per_step));
+    free(errs);
     if (pt->out && all_ran) point_reports(&s, pt, policies, np, res, rows);
     for (int i = 0; i < np; i++) scen_result_destroy(res[i]);
     free(res);

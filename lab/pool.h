@@ -23,6 +23,7 @@
 typedef struct pool_point {
     const char *v[SO_NOPTS]; /* overrides (NULL = the base's value); borrowed */
     const char *out;         /* write this point's reports there (compare's), or NULL */
+    int per_step;            /* rows carry "per_step" (pool_point_rows) */
 } pool_point;
 
 /* Called in point order for every point that was run (not for skipped
@@ -52,9 +53,14 @@ sft_status pool_run(const pool_cfg *cfg, int *is_root, sft_err *e);
  * everything else borrowed): per policy {"policy", "status", "reason", then
  * for a policy that ran the figures of its comparison row
  * (rep_compare_row): "mean_step_time_s", "oom", "peak_mem_bytes_min",
- * "peak_mem_bytes_max", "mfu", and "bucket", "speedup_vs_deepspeed"}. Any
- * number of policies; with pt->out, the reports of the comparison are
- * written there when every policy ran. */
+ * "peak_mem_bytes_max", "mfu", and "bucket", "speedup_vs_deepspeed",
+ * "speedup_se", "mean_step_time_se_s", "steps" (the count simulated), and
+ * with pt->per_step "per_step":[{"time_s","peak_mem_bytes_min",
+ * "peak_mem_bytes_max","oom"}] (the GPUs' lowest and highest peak in each
+ * step)}. Every policy runs the same steps (scen_simulate_set: under
+ * --steps auto until all of them converge). Any number of policies; with
+ * pt->out, the reports of the comparison are written there when every
+ * policy ran. */
 cJSON *pool_point_rows(const scen_opts *base, const pool_point *pt, const char *const *policies,
                        int np);
 

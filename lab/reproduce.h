@@ -16,6 +16,10 @@
 
 #include "lab/scenario.h"
 
+/* reproduce's --steps when none is given: auto with a cap of 16 steps
+ * (auto's 64 takes the six settings past two minutes on 2 cores) */
+#define REPRO_STEPS "auto:16"
+
 /* The scenario option o gives that the experiment fixes (the first in
  * option order), or -1 when none: it takes --steps, --seed,
  * --granularity, --calibration and --host-overhead-ms. */
@@ -32,8 +36,28 @@ int repro_fixed_option(const scen_opts *o);
  * "headline":{"paper_mean_speedup","paper_max_speedup",
  * "mean_speedup_vs_packed","max_speedup_vs_packed",
  * "mean_speedup_vs_unpacked","max_speedup_vs_unpacked"}}; a time or
- * speedup that could not be had is 0. */
+ * speedup that could not be had is 0. Each time has its standard error
+ * (..._se_s) and each speedup its error (..._se), the headline's means
+ * too; "steps" is the count the first pass simulated for the setting
+ * (--steps auto: until deepspeed's, sorted's and skrull's errors are below
+ * 2% or the cap), "steps_unpacked" the second's (the same count for a
+ * fixed --steps; under auto its own rule capped at "steps", a prefix of
+ * the same batches: the speedup's error treats the two means as
+ * independent either way). Then
+ * "steps_option" (--steps as run, REPRO_STEPS by default) and
+ * "case_study" (repro_case_study's document). */
 sft_status repro_run(const scen_opts *o, int jobs, int progress, cJSON **doc, sft_err *e);
+
+/* The paper's case study alone: Qwen2.5-0.5B, ChatQA2, DP 1 x CP 8 on 8
+ * GPUs of h100x32, 64 sequences, bucket 26000; deepspeed, roundrobin and
+ * skrull with --rollback on and off, over --steps N (8 when o gives auto
+ * or nothing). Creates *doc: {"model","dataset","gpus","dp","cp","batch",
+ * "bucket","steps","usable_mem_bytes","rows":[{"policy","rollback",
+ * "status","oom","per_step":[{"step","peak_mem_bytes_min",
+ * "peak_mem_bytes_max","oom"}]}]} (rows: roll-back on, then off, in
+ * policy order; min and max over the GPUs of each one's peak in the
+ * step). An OOM is a result (status "oom"), not an error. */
+sft_status repro_case_study(const scen_opts *o, int jobs, int progress, cJSON **doc, sft_err *e);
 
 /* Writes doc (repro_run's) as dir/reproduce.json. */
 sft_status repro_write(const char *dir, const cJSON *doc, sft_err *e);

@@ -17,7 +17,8 @@ static const scen_value_rule rules[] = {
     {"batch", SV_INT, 1, 1000000, NULL},
     /* 10^8 tokens per GPU is 100x what an H200's memory holds of any model */
     {"bucket", SV_INT, 1, 100000000, NULL},
-    /* 0 = every batch of --trace; 10^5 steps is a long fine-tuning run */
+    /* 0 = every batch of --trace; 10^5 steps is a long fine-tuning run;
+     * also auto[:CAP] (scen_steps_auto) */
     {"steps", SV_INT, 0, 100000, NULL},
     {"seed", SV_INT, 0, 2147483647, NULL},
     {"zero", SV_INT, 0, 3, NULL},
@@ -57,10 +58,34 @@ static int is_word(const char *words, const char *v)
     return 0;
 }
 
+int scen_steps_auto(const char *v, long *cap)
+{
+    if (strncmp(v, "auto", 4) != 0) return 0;
+    *cap = SCEN_AUTO_CAP;
+    if (v[4] == 0) return 1;
+    if (v[4] != ':') return -1;
+    return sft_parse_long(v + 5, SCEN_AUTO_CAP_MIN, (long)scen_value_rule_of("steps")->hi, cap) ? -1
+                                                                                                : 1;
+}
+
 int scen_value_bad(const char *opt, const char *v, char *why, size_t n)
 {
     const scen_value_rule *r = scen_value_rule_of(opt);
     if (!r) return 0;
+    if (strcmp(opt, "steps") == 0) {
+        long cap;
+        int a = scen_steps_auto(v, &cap);
+        if (a == 1) return 0;
+        if (a < 0 || sft_parse_long(v, (long)r->lo, (long)r->hi, &cap) != 0) {
+            snprintf(why, n,
+                     "expected an integer in [%.0f, %.0f], or auto (until the standard error of "
+                     "the mean step time is below %.0f%% of it, at most %d steps) or auto:CAP "
+                     "with CAP in [%d, %.0f]",
+                     r->lo, r->hi, 100 * SCEN_AUTO_REL_SE, SCEN_AUTO_CAP, SCEN_AUTO_CAP_MIN, r->hi);
+            return 1;
+        }
+        return 0;
+    }
     if (r->kind == SV_WORDS) {
         if (is_word(r->words, v)) return 0;
         snprintf(why, n, "valid values are %s", r->words);

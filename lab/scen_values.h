@@ -29,4 +29,17 @@ const scen_value_rule *scen_value_rule_of(const char *opt);
  * "expected an integer in [1, 131072]"). */
 int scen_value_bad(const char *opt, const char *v, char *why, size_t n);
 
+/* --steps auto[:CAP]: simulate until the standard error of every compared
+ * mean step time is below SCEN_AUTO_REL_SE of the mean, or CAP steps
+ * (SCEN_AUTO_CAP for plain "auto"); CAP in [SCEN_AUTO_CAP_MIN, the steps
+ * rule's maximum]. The first round simulates SCEN_AUTO_FIRST steps (CAP if
+ * lower). */
+#define SCEN_AUTO_REL_SE  0.02
+#define SCEN_AUTO_CAP     64
+#define SCEN_AUTO_CAP_MIN 2
+#define SCEN_AUTO_FIRST   8
+/* 0 when v does not start with "auto"; 1 with *cap when it is a valid
+ * auto[:CAP]; -1 when it starts with "auto" but is not valid. */
+int scen_steps_auto(const char *v, long *cap);
+
 #endif

@@ -3,6 +3,7 @@
  * the engine and the reports meet. */
 #include "lab/scenario.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,10 @@ void scen_help(void)
            "  --batch K             sequences per DP rank per step (%ld)\n"
            "  --bucket T            tokens per GPU a micro-batch may hold (default: %ld for\n"
            "                        the default model, as in the paper; else the memory model's)\n"
-           "  --steps N             steps to simulate (%ld; with --trace: all its batches)\n"
+           "  --steps N|auto[:CAP]  steps to simulate (%ld; with --trace: all its batches); auto:\n"
+           "                        rounds from %d steps until every compared policy's mean\n"
+           "                        step time has a standard error below %.0f%% of it, at most\n"
+           "                        CAP steps (%d)\n"
            "  --seed S              trace generator seed (%ld)\n"
            "  --cp-impl I           %s (K/V all-gather, default), ulysses, ring\n"
            "  --zero Z              ZeRO stage 0..3 (%ld)\n"
@@ -113,8 +117,8 @@ void scen_help(void)
            "  --out DIR             write the reports there\n"
            "  --format F            text (default) or json\n",
            d->cluster, d->model, TRACE_DEFAULT_DATASET, d->policy, d->node_cp, d->batch,
-           d->bucket_of_model, d->steps, d->seed, d->cp_impl, d->zero, d->host_overhead_ms,
-           d->cp_exchange, d->attn_call);
+           d->bucket_of_model, d->steps, SCEN_AUTO_FIRST, 100 * SCEN_AUTO_REL_SE, SCEN_AUTO_CAP,
+           d->seed, d->cp_impl, d->zero, d->host_overhead_ms, d->cp_exchange, d->attn_call);
 }
 
 sft_status scen_parse_format(const char *v, int allow_csv, scen_format *out, sft_err *e)
@@ -263,12 +267,18 @@ static sft_status resolve_counts(const scen_opts *o, scenario *s, sft_err *e)
     sft_status st;
     long v, sd;
     const scen_defaults *d = &scen_default;
-    if ((st = tnum(o, SO_BATCH, d->batch, &s->batch, e)) || (st = checked(o, SO_STEPS, e)) ||
-        /* 0 (all of its batches) only with a trace */
-        (st = num(o, SO_STEPS, o->v[SO_TRACE] ? 0 : 1, (long)scen_value_rule_of("steps")->hi,
-                  o->v[SO_TRACE] ? 0 : d->steps, &s->steps, e)) ||
-        (st = tnum(o, SO_ZERO, d->zero, &v, e)))
+    long cap = 0;
+    if ((st = tnum(o, SO_BATCH, d->batch, &s->batch, e)) || (st = checked(o, SO_STEPS, e)))
         return st;
+    if (o->v[SO_STEPS] && scen_steps_auto(o->v[SO_STEPS], &cap) == 1) {
+        s->steps_cap = cap;
+        s->steps = cap < SCEN_AUTO_FIRST ? cap : SCEN_AUTO_FIRST;
+    } else if ((st = num(o, SO_STEPS, o->v[SO_TRACE] ? 0 : 1, /* 0 (all batches): a trace's */
+                         (long)scen_value_rule_of("steps")->hi, o->v[SO_TRACE] ? 0 : d->steps,
+                         &s->steps, e))) {
+        return st;
+    }
+    if ((st = tnum(o, SO_ZERO, d->zero, &v, e))) return st;
     s->par.zero = (int)v;
     if (s->batch * s->par.dp > 1000000)
         return sft_errf(e, SFT_EINPUT, "--batch %ld x --dp %d: at most 1000000 samples per step",
@@ -444,6 +454,7 @@ cJSON *scen_json(const scenario *s)
     cJSON_AddNumberToObject(j, "bucket", (double)s->bucket);
     cJSON_AddNumberToObject(j, "bucket_memory_model", (double)s->bucket_memory);
     cJSON_AddNumberToObject(j, "steps", (double)s->steps);
+    if (s->steps_cap) cJSON_AddNumberToObject(j, "steps_auto_cap", (double)s->steps_cap);
     cJSON_AddNumberToObject(j, "seed", (double)s->seed);
     cJSON_AddNumberToObject(j, "max_len", (double)s->max_len);
     cJSON_AddStringToObject(j, "cp_impl", par_cp_impl_name(s->par.cp_impl));
@@ -580,4 +591,60 @@ sft_status scen_simulate(const scenario *s, const sched_policy *policy, int keep
     }
     *out = r;
     return SFT_OK;
+}
+
+long scen_auto_next(const scenario *s, scen_result *const *res, int n)
+{
+    if (!s->steps_cap || s->steps >= s->steps_cap) return 0;
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        if (!res[i]) continue;
+        if (res[i]->nplans < s->steps) return 0; /* the trace has no more batches */
+        const rep_run *R = res[i]->run;
+        if (R->mean_step_s <= 0) continue;
+        double rel = R->mean_step_se_s / R->mean_step_s;
+        if (rel > worst) worst = rel;
+    }
+    if (worst < SCEN_AUTO_REL_SE) return 0;
+    double f = worst / SCEN_AUTO_REL_SE, want = (double)s->steps * f * f;
+    long next = want >= (double)s->steps_cap ? s->steps_cap : (long)ceil(want);
+    next = (next + SCEN_AUTO_FIRST - 1) / SCEN_AUTO_FIRST * SCEN_AUTO_FIRST;
+    if (next <= s->steps) next = s->steps + SCEN_AUTO_FIRST;
+    return next < s->steps_cap ? next : s->steps_cap;
+}
+
+sft_status scen_simulate_set(scenario *s, const char *const *policies, int n, int keep_prog,
+                             int stop_on_error, const char *progress, scen_result **res,
+                             sft_err *errs)
+{
+    for (;;) {
+        sft_status first = SFT_OK;
+        for (int i = 0; i < n; i++) res[i] = NULL;
+        for (int i = 0; i < n; i++) {
+            sft_err_clear(&errs[i]);
+            if (progress)
+                fprintf(stderr, "%s: %s (%d/%d), %ld step(s)...\n", progress, policies[i], i + 1, n,
+                        s->steps);
+            const sched_policy *sp = NULL;
+            sft_status st = scen_policy(s, policies[i], &sp, &errs[i]);
+            if (!st) st = scen_simulate(s, sp, keep_prog, &res[i], &errs[i]);
+            if (!st) continue;
+            errs[i].status = st;
+            if (!first) first = st;
+            if (stop_on_error) {
+                for (int k = 0; k < n; k++) scen_result_destroy(res[k]);
+                for (int k = 0; k < n; k++) res[k] = NULL;
+                return st;
+            }
+        }
+        long next = scen_auto_next(s, res, n);
+        if (!next) {
+            /* a trace that ran out: the count is what every policy ran */
+            for (int i = 0; i < n && s->steps_cap; i++)
+                if (res[i] && res[i]->nplans < s->steps) s->steps = res[i]->nplans;
+            return first;
+        }
+        for (int i = 0; i < n; i++) scen_result_destroy(res[i]);
+        s->steps = next;
+    }
 }

@@ -102,6 +102,8 @@ typedef struct scenario {
     par_opts par;         /* DP x CP, CP flavour, ZeRO stage, gradient reduction, host overhead */
     int layer_granularity;
     long batch, bucket, steps, max_len;
+    long steps_cap; /* --steps auto[:CAP]: CAP, and steps is the count of the
+                     * round to run (scen_simulate_set); 0: steps is fixed */
     unsigned long long seed;
     const char *dataset, *trace; /* borrowed from scen_opts (NULL = default dataset) */
     const sched_policy *policy;  /* --policy, resolved (static storage) */
@@ -146,6 +148,28 @@ typedef struct scen_result {
 sft_status scen_simulate(const scenario *s, const sched_policy *policy, int keep_prog,
                          scen_result **out, sft_err *e);
 void scen_result_destroy(scen_result *r);
+/* Under --steps auto (s->steps_cap > 0): the step count of the next round
+ * after a round of s->steps steps gave res[0..n) (NULL: a policy that did
+ * not run), or 0 when the rule is met: every run's standard error below
+ * SCEN_AUTO_REL_SE of its mean, or s->steps at the cap, or the trace out
+ * of batches. The next count is the one the worst run predicts (the error
+ * falls as 1/sqrt(steps)), rounded up to a multiple of SCEN_AUTO_FIRST,
+ * at least one such round more, at most the cap. 0 for a fixed count. */
+long scen_auto_next(const scenario *s, scen_result *const *res, int n);
+
+/* Runs policies[0..n) (names of the scenario's family) over the same steps
+ * (the same trace): once, or under --steps auto in rounds until
+ * scen_auto_next says stop; s->steps ends as the count every result ran
+ * (a round simulates from step 0 again, so the results are exactly those
+ * of a fixed --steps of that count). res[i] gets policy i's result
+ * (created), or NULL with why in errs[i] (errs[i].status). stop_on_error:
+ * the first failure ends the set, every res[i] NULL. progress != NULL:
+ * "progress: policy (i/n), N steps..." lines on stderr. Returns the first
+ * failure's status, SFT_OK when every policy ran. */
+sft_status scen_simulate_set(scenario *s, const char *const *policies, int n, int keep_prog,
+                             int stop_on_error, const char *progress, scen_result **res,
+                             sft_err *errs);
+
 /* Schedules only (no program, no simulation): fills plans. Creates *out. */
 sft_status scen_schedule(const scenario *s, const sched_policy *policy, scen_result **out,
                          sft_err *e);

@@ -15,6 +15,7 @@
  */
 #include "reports/summary.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +151,13 @@ static void step_times(rep_run *s, const double *tend, const rep_inputs *in)
     }
     s->mean_step_s = nsteps ? total / nsteps : 0;
     s->mfu = nsteps ? s->mfu / nsteps : 0;
+    /* two passes (mean, then squared deviations): no cancellation */
+    double ss = 0;
+    for (int k = 0; k < nsteps; k++) {
+        double d = s->steps[k].time_s - s->mean_step_s;
+        ss += d * d;
+    }
+    s->mean_step_se_s = nsteps > 1 ? sqrt(ss / (nsteps - 1)) / sqrt((double)nsteps) : 0;
 }
 
 /* Scratch space of the per-GPU walk, grown as GPUs need it: the compute
@@ -238,6 +246,8 @@ static void gpu_figures(rep_run *s, int g, const prog *p, const eng_result *r, c
         double idle = (hi - lo) - comp - host - exposed;
         R->idle_s += idle > 0 ? idle : 0; /* rounding can leave -1e-17 */
         if (peak > R->peak_mem) R->peak_mem = peak;
+        if (peak < s->steps[k].peak_min) s->steps[k].peak_min = peak;
+        if (peak > s->steps[k].peak_max) s->steps[k].peak_max = peak;
         if (peak > in->usable_mem) s->steps[k].oom = 1;
     }
     if (nsteps) {
@@ -273,6 +283,7 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
     double best_busy = -1;
     s->peak_mem_min = 1e300;
     s->peak_mem_max = 0;
+    for (int k = 0; k < nsteps; k++) s->steps[k].peak_min = 1e300;
     for (int g = 0; g < G; g++) {
         gpu_windows(p, r, g, tend, nsteps, in->grad_cat, &w);
         gpu_figures(s, g, p, r, in, tend, &w);
@@ -329,6 +340,7 @@ cJSON *rep_run_json(const rep_run *s)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "mean_step_time_s", s->mean_step_s);
+    cJSON_AddNumberToObject(j, "mean_step_time_se_s", s->mean_step_se_s);
     cJSON_AddNumberToObject(j, "mfu", s->mfu);
     cJSON_AddBoolToObject(j, "oom", s->oom);
     cJSON_AddNumberToObject(j, "sim_events", (double)s->sim_events);
@@ -340,6 +352,8 @@ cJSON *rep_run_json(const rep_run *s)
         cJSON_AddNumberToObject(o, "time_s", s->steps[k].time_s);
         cJSON_AddNumberToObject(o, "microbatches", s->steps[k].microbatches);
         cJSON_AddBoolToObject(o, "oom", s->steps[k].oom);
+        cJSON_AddNumberToObject(o, "peak_mem_bytes_min", s->steps[k].peak_min);
+        cJSON_AddNumberToObject(o, "peak_mem_bytes_max", s->steps[k].peak_max);
         cJSON_AddItemToArray(st, o);
     }
     cJSON *gp = cJSON_AddArrayToObject(j, "gpus");
@@ -362,15 +376,35 @@ cJSON *rep_run_json(const rep_run *s)
     return j;
 }
 
-cJSON *rep_compare_row(const char *policy, const rep_run *s, double base_s)
+double rep_speedup(const rep_run *base, const rep_run *s, double *se)
+{
+    *se = 0;
+    if (!base || !s || base->mean_step_s <= 0 || s->mean_step_s <= 0) return 0;
+    double sp = base->mean_step_s / s->mean_step_s;
+    /* a run against itself (or a copy: the same policy twice on the same
+     * steps gives the same figures): exactly 1, no error */
+    if (base == s || (base->mean_step_s == s->mean_step_s &&
+                      base->mean_step_se_s == s->mean_step_se_s && base->nsteps == s->nsteps))
+        return sp;
+    double rb = base->mean_step_se_s / base->mean_step_s, rs = s->mean_step_se_s / s->mean_step_s;
+    *se = sp * sqrt(rb * rb + rs * rs);
+    return sp;
+}
+
+cJSON *rep_compare_row(const char *policy, const rep_run *s, const rep_run *base)
 {
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "policy", policy);
     cJSON_AddNumberToObject(p, "mean_step_time_s", s->mean_step_s);
-    if (base_s > 0)
-        cJSON_AddNumberToObject(p, "speedup_vs_deepspeed", base_s / s->mean_step_s);
-    else
+    cJSON_AddNumberToObject(p, "mean_step_time_se_s", s->mean_step_se_s);
+    double se, sp = rep_speedup(base, s, &se);
+    if (sp > 0) {
+        cJSON_AddNumberToObject(p, "speedup_vs_deepspeed", sp);
+        cJSON_AddNumberToObject(p, "speedup_se", se);
+    } else {
         cJSON_AddNullToObject(p, "speedup_vs_deepspeed");
+        cJSON_AddNullToObject(p, "speedup_se");
+    }
     cJSON_AddBoolToObject(p, "oom", s->oom);
     cJSON_AddNumberToObject(p, "peak_mem_bytes_min", s->peak_mem_min);
     cJSON_AddNumberToObject(p, "peak_mem_bytes_max", s->peak_mem_max);
@@ -380,5 +414,6 @@ cJSON *rep_compare_row(const char *policy, const rep_run *s, double base_s)
     for (int k = 0; k < s->nsteps; k++) rounds += s->steps[k].microbatches;
     cJSON_AddNumberToObject(p, "microbatch_rounds_per_step",
                             s->nsteps ? (double)rounds / s->nsteps : 0);
+    cJSON_AddNumberToObject(p, "steps", s->nsteps);
     return p;
 }

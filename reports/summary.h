@@ -46,6 +46,9 @@ typedef struct rep_step {
     int microbatches;
     int oom;
     double flops;
+    /* the lowest and highest of the GPUs' peak memory in this step's window
+     * (1e300 and 0 for a program without GPUs) */
+    double peak_min, peak_max;
 } rep_step;
 
 typedef struct rep_run {
@@ -53,6 +56,9 @@ typedef struct rep_run {
     rep_step *steps;
     rep_gpu *gpus; /* means over steps */
     double mean_step_s, mfu;
+    /* standard error of mean_step_s: the sample standard deviation of the
+     * step times (n - 1 in the denominator) / sqrt(n); 0 below 2 steps */
+    double mean_step_se_s;
     int oom;
     int busiest;     /* GPU with the most compute + exposed communication */
     double launch_s; /* the busiest GPU's kernel launch gaps per step */
@@ -80,13 +86,21 @@ void rep_run_destroy(rep_run *s);
  * "policy", which the caller adds). Creates the object; s is borrowed. */
 cJSON *rep_run_json(const rep_run *s);
 
+/* The speedup base / s of two runs' mean step times and its standard error
+ * (relative errors in quadrature: the two means' errors are treated as
+ * independent); 0 and 0 when either mean is not positive. A run against
+ * itself, or one with the same mean, error and steps (the same policy run
+ * twice), is exactly 1 with error 0. */
+double rep_speedup(const rep_run *base, const rep_run *s, double *se);
+
 /* One policy's row of a comparison (ARCHITECTURE.md "Contracts": the compare document), the one
  * place its figures are assembled: {"policy", "mean_step_time_s",
- * "speedup_vs_deepspeed" (base_s / the mean step time, where base_s is
- * deepspeed's mean step time; null when base_s <= 0, no baseline), "oom",
- * "peak_mem_bytes_min", "peak_mem_bytes_max", "mfu", "breakdown" (the
- * busiest GPU's step, as in rep_run_json), "microbatch_rounds_per_step"}.
- * Creates the object; policy and s are borrowed. */
-cJSON *rep_compare_row(const char *policy, const rep_run *s, double base_s);
+ * "mean_step_time_se_s", "speedup_vs_deepspeed" (rep_speedup of base, the
+ * deepspeed run, over s; null without a baseline, base NULL or its mean
+ * not positive), "speedup_se" (null likewise), "oom", "peak_mem_bytes_min",
+ * "peak_mem_bytes_max", "mfu", "breakdown" (the busiest GPU's step, as in
+ * rep_run_json), "microbatch_rounds_per_step", "steps" (the count)}.
+ * Creates the object; every argument is borrowed. */
+cJSON *rep_compare_row(const char *policy, const rep_run *s, const rep_run *base);
 
 #endif

@@ -30,3 +30,7 @@ sft_add_fuzz(NAME fuzz_sweep_lists
        -lz -lcjson -lm
   DEPENDS "${CMAKE_SOURCE_DIR}/lab/sweep_out.h" "${CMAKE_SOURCE_DIR}/base/base.h"
   CORPUS "${_sft_seeds}")
+
+# The paper's case study (issue 13): peak memory per step with and without
+# roll-back, OOM flags against the usable memory.
+sft_add_test(NAME test_reproduce SOURCES test_reproduce.c TIMEOUT 600)

@@ -247,7 +247,10 @@ static void bad_lists(void **state)
         {"--policies", "", "--policies '': no value (give one, or several separated by commas)"},
         {"--cp-impl", "ring,foo",
          "--cp-impl 'ring,foo': item 2 'foo': valid values are allgather, ulysses, ring"},
-        {"--steps", "abc", "--steps 'abc': expected an integer in [0, 100000]"},
+        {"--steps", "abc",
+         "--steps 'abc': expected an integer in [0, 100000], or auto (until the standard "
+         "error of the mean step time is below 2% of it, at most 64 steps) or auto:CAP with CAP "
+         "in [2, 100000]"},
         {"--host-overhead-ms", "1,-2",
          "--host-overhead-ms '1,-2': item 2 '-2': expected a number in [0, 60000]"},
         {"--dataset", "wikipedia,nosuch",
@@ -775,7 +778,7 @@ static void point_rows_any_policies(void **state)
     const char *pol[17];
     for (int i = 0; i < 16; i++) pol[i] = i % 2 ? "sorted" : "skrull";
     pol[16] = "deepspeed";
-    pool_point pt = {{0}, NULL};
+    pool_point pt = {{0}, NULL, 0};
     cJSON *rows = pool_point_rows(&o, &pt, pol, 17);
     assert_int_equal(cJSON_GetArraySize(rows), 17);
     double base =
@@ -790,6 +793,9 @@ static void point_rows_any_policies(void **state)
                                         "mfu",
                                         "bucket",
                                         "speedup_vs_deepspeed",
+                                        "speedup_se",
+                                        "mean_step_time_se_s",
+                                        "steps",
                                         NULL};
     int i = 0;
     for (const cJSON *r = rows->child; r; r = r->next, i++) {
