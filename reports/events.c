@@ -91,7 +91,7 @@ const char *rep_cat_name(const rep_src *src, int cat, char *buf, size_t len)
 static int by_time(const void *x, const void *y)
 {
     const rep_memev *a = x, *b = y;
-    if (a->t != b->t) return a->t < b->t ? -1 : 1;
+    if (a->ns != b->ns) return a->ns < b->ns ? -1 : 1;
     return (a->ord > b->ord) - (a->ord < b->ord);
 }
 
@@ -99,18 +99,29 @@ rep_memev *rep_memory_events(const prog *p, const eng_result *r, int gpu, int *n
 {
     rep_memev *v = NULL;
     size_t cap = 0, k = 0;
+    int64_t *a = NULL, *b = NULL;
+    size_t nab = 0;
     for (int s = 0; s < PROG_NSTREAMS; s++) {
         const prog_op *o = prog_ops(p, gpu, s);
-        const double *st = r->start[s] + r->off[s][gpu];
-        for (int i = 0; i < prog_nops(p, gpu, s); i++) {
+        int nops = prog_nops(p, gpu, s);
+        if ((size_t)nops > nab) {
+            nab = (size_t)nops;
+            a = sft_xrealloc(a, nab * sizeof *a);
+            b = sft_xrealloc(b, nab * sizeof *b);
+        }
+        rep_stream_ns(p, r, gpu, s, a, b);
+        for (int i = 0; i < nops; i++) {
             if (o[i].kind != PK_ALLOC && o[i].kind != PK_FREE) continue;
             SFT_GROW(v, cap, k + 1);
-            v[k].t = st[i];
+            v[k].ns = a[i];
+            v[k].t = (double)a[i] * 1e-9;
             v[k].delta = o[i].kind == PK_ALLOC ? o[i].bytes : -o[i].bytes;
             v[k].ord = (uint64_t)s << 40 | (uint64_t)i;
             v[k++].step = o[i].step;
         }
     }
+    free(a);
+    free(b);
     if (k > 1) qsort(v, k, sizeof *v, by_time);
     *n = (int)k;
     return v;

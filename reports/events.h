@@ -63,13 +63,19 @@ const char *rep_stream_name(int stream);
  * string or buf (borrowed either way). */
 const char *rep_cat_name(const rep_src *src, int cat, char *buf, size_t len);
 
-/* One GPU's memory curve: every ALLOC and FREE in time order, ties broken
- * by stream and then by position in the stream. Never by value: two
- * simulations of the same program must count the same peak, and float
- * rounding can make equal times unequal (one stream's times never decrease,
- * so its ops keep their program order). */
+/* One GPU's memory curve: every ALLOC and FREE in the order of their
+ * integer-nanosecond times (rep_stream_ns), ties broken by stream and then
+ * by position in the stream. Never by value, and never by the engine's raw
+ * doubles: two simulations of the same program must count the same peak,
+ * and float rounding makes equal times unequal, even within one stream (a
+ * FREE followed by an ALLOC at the same instant came out an ulp apart in
+ * the wrong order, and which way depended on the absolute SimGrid clock,
+ * that is on what the process had simulated before). rep_stream_ns's times
+ * never decrease along a stream, so one stream's ops keep their program
+ * order. */
 typedef struct rep_memev {
-    double t;     /* seconds */
+    double t;     /* seconds: ns * 1e-9 */
+    int64_t ns;   /* the sort key */
     double delta; /* bytes: + allocated, - freed */
     int32_t step; /* the op's step (-1: none) */
     uint64_t ord; /* stream << 40 | index, the tie-break */
