@@ -9,12 +9,21 @@
 #include "lab/doc.h"
 #include "lab/report_out.h"
 #include "lab/scenario.h"
+#include "reports/explain.h"
 
 #define DEFAULT_POLICIES "deepspeed,sorted,dacp,skrull"
 
 typedef struct cmp_ctx {
     const char *policies;
+    int explain;
 } cmp_ctx;
+
+static sft_status set_explain(void *ctx, const char *arg, sft_err *e)
+{
+    (void)arg, (void)e;
+    ((cmp_ctx *)ctx)->explain = 1;
+    return SFT_OK;
+}
 
 static sft_status set_policies(void *ctx, const char *arg, sft_err *e)
 {
@@ -25,13 +34,17 @@ static sft_status set_policies(void *ctx, const char *arg, sft_err *e)
 
 static void help(void)
 {
-    printf("usage: sftsim compare [--policies a,b,...] [scenario options]\n\n"
+    printf("usage: sftsim compare [--policies a,b,...] [--explain] [scenario options]\n\n"
            "Simulates the same trace under each policy (default %s) and prints\n"
            "per policy the mean step time and its standard error (sample standard deviation\n"
            "of the step times / sqrt(steps)), the speedup over deepspeed (its error from the\n"
            "two relative errors in quadrature), peak memory per GPU\n"
            "(min, max), OOM, and the busiest GPU's step: compute (launch gaps apart), launch\n"
-           "gaps, host overhead, exposed communication, idle (waiting for other GPUs).\n\n",
+           "gaps, host overhead, exposed communication, idle (waiting for other GPUs).\n"
+           "--explain adds, per policy, its step-time difference against deepspeed split\n"
+           "into kernel efficiency, exposed CP communication, exposed gradient\n"
+           "communication, launch and host overhead, and imbalance, which add up to it\n"
+           "(in the JSON: \"explain\" in each row).\n\n",
            DEFAULT_POLICIES);
     scen_help();
 }
@@ -72,6 +85,35 @@ static void print_text(const scenario *s, const char *const *pol, int np, scen_r
     }
 }
 
+/* --explain: per policy, the step-time difference against the baseline
+ * and its causes (reports/explain.h), largest first marked. */
+static void print_explain(const char *const *pol, int np, const cJSON *doc)
+{
+    const cJSON *row = cJSON_GetObjectItem(doc, "policies")->child;
+    printf("\nwhy, against %s (seconds per step, the busiest GPU; + = slower, the causes add up "
+           "to the difference):\n",
+           scen_default.baseline);
+    printf("%-11s %9s", "policy", "diff");
+    for (int c = 0; c < REP_NCAUSES; c++) printf(" %18s", rep_cause_name(c));
+    printf("  largest\n");
+    int any = 0;
+    for (int i = 0; i < np; i++, row = row->next) {
+        const cJSON *x = cJSON_GetObjectItem(row, "explain");
+        if (!x) continue;
+        any = 1;
+        printf("%-11s %+9.4f", pol[i], cJSON_GetObjectItem(x, "diff_s")->valuedouble);
+        char key[64];
+        for (int c = 0; c < REP_NCAUSES; c++) {
+            snprintf(key, sizeof key, "%s_s", rep_cause_name(c));
+            printf(" %+18.4f", cJSON_GetObjectItem(x, key)->valuedouble);
+        }
+        const cJSON *l = cJSON_GetObjectItem(x, "largest");
+        printf("  %s, %s\n", cJSON_GetArrayItem(l, 0)->valuestring,
+               cJSON_GetArrayItem(l, 1)->valuestring);
+    }
+    if (!any) printf("(no %s in --policies: nothing to explain against)\n", scen_default.baseline);
+}
+
 /* --policies: any number of known policies. Creates *buf and *pol (the
  * caller frees both, also on failure). */
 static sft_status parse_policies(const char *list, char **buf, const char ***pol, int *np,
@@ -85,8 +127,9 @@ static sft_status parse_policies(const char *list, char **buf, const char ***pol
 
 int cli_compare(int argc, char **argv)
 {
-    static const scen_extra extra[] = {{"policies", 1, set_policies}, {NULL, 0, NULL}};
-    cmp_ctx cx = {DEFAULT_POLICIES};
+    static const scen_extra extra[] = {
+        {"policies", 1, set_policies}, {"explain", 0, set_explain}, {NULL, 0, NULL}};
+    cmp_ctx cx = {DEFAULT_POLICIES, 0};
     scen_opts o;
     scenario s;
     sft_err e = {0};
@@ -113,13 +156,14 @@ int cli_compare(int argc, char **argv)
             break;
         }
     free(errs);
-    cJSON *j = st ? NULL : doc_compare(&s, pol, np, res);
+    cJSON *j = st ? NULL : doc_compare(&s, pol, np, res, cx.explain);
     if (!st && o.out) st = rout_compare(o.out, &s, pol, np, res, j, &e);
     if (!st) {
         if (o.fmt == SCEN_JSON)
             cli_print_json(cJSON_Duplicate(j, 1));
         else
             print_text(&s, pol, np, res, j);
+        if (o.fmt != SCEN_JSON && cx.explain) print_explain(pol, np, j);
     }
     cJSON_Delete(j);
     for (int i = 0; i < np; i++) scen_result_destroy(res[i]);

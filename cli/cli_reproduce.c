@@ -70,6 +70,35 @@ static void print_case(const cJSON *c)
     printf("(! marks a step where some GPU exceeds its usable memory)\n");
 }
 
+/* "a +x s, b +y s": the two largest causes of an explanation (seconds per
+ * step, skrull's minus deepspeed's), or "-" without one. */
+static const char *causes(char *buf, size_t n, const cJSON *x)
+{
+    if (!x) return "-";
+    const cJSON *l = cJSON_GetObjectItem(x, "largest");
+    char k0[64], k1[64];
+    snprintf(k0, sizeof k0, "%s_s", cJSON_GetArrayItem(l, 0)->valuestring);
+    snprintf(k1, sizeof k1, "%s_s", cJSON_GetArrayItem(l, 1)->valuestring);
+    snprintf(buf, n, "%s %+.4f, %s %+.4f", cJSON_GetArrayItem(l, 0)->valuestring, num(x, k0),
+             cJSON_GetArrayItem(l, 1)->valuestring, num(x, k1));
+    return buf;
+}
+
+/* Per setting and baseline variant, the speedup and its two largest
+ * causes (compare --explain's attribution). */
+static void print_why(const cJSON *doc)
+{
+    char c[2][160];
+    printf(
+        "\nwhy (skrull minus deepspeed, s per step on the busiest GPU; - is time skrull saves):\n");
+    for (const cJSON *r = cJSON_GetObjectItem(doc, "settings")->child; r; r = r->next)
+        printf("%-17s vs packed %.2fx: %s\n%-17s vs 1/mb   %.2fx: %s\n",
+               cJSON_GetObjectItem(r, "setting")->valuestring, num(r, "speedup_vs_packed"),
+               causes(c[0], sizeof c[0], cJSON_GetObjectItem(r, "explain_vs_packed")), "",
+               num(r, "speedup_vs_unpacked"),
+               causes(c[1], sizeof c[1], cJSON_GetObjectItem(r, "explain_vs_unpacked")));
+}
+
 static void print_text(const cJSON *doc, double wall_s)
 {
     char a[4][48], b[2][48], n[32];
@@ -102,6 +131,7 @@ static void print_text(const cJSON *doc, double wall_s)
            num(h, "max_speedup_vs_packed"), num(h, "mean_speedup_vs_unpacked"),
            num(h, "mean_speedup_vs_unpacked_se"), num(h, "max_speedup_vs_unpacked"));
     printf("* steps: the packed pass's (deepspeed, sorted, skrull) / the unpacked baseline's\n");
+    print_why(doc);
     print_case(cJSON_GetObjectItem(doc, "case_study"));
 }
 

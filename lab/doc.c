@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "models/sched/estimate.h"
+#include "reports/explain.h"
 
 cJSON *doc_run(const scenario *s, const char *policy, const scen_result *r)
 {
@@ -22,7 +23,8 @@ cJSON *doc_run(const scenario *s, const char *policy, const scen_result *r)
     return j;
 }
 
-cJSON *doc_compare(const scenario *s, const char *const *policies, int n, scen_result *const *res)
+cJSON *doc_compare(const scenario *s, const char *const *policies, int n, scen_result *const *res,
+                   int explain)
 {
     const rep_run *base = NULL;
     for (int i = 0; i < n; i++)
@@ -33,6 +35,10 @@ cJSON *doc_compare(const scenario *s, const char *const *policies, int n, scen_r
     for (int i = 0; i < n; i++) {
         cJSON *p = rep_compare_row(policies[i], res[i]->run, base);
         cJSON_AddNumberToObject(p, "schedule_s", res[i]->sched_s);
+        if (explain && base && res[i]->run != base) {
+            rep_explain x = rep_explain_of(base, res[i]->run);
+            cJSON_AddItemToObject(p, "explain", rep_explain_json(&x));
+        }
         cJSON_AddItemToArray(arr, p);
     }
     return j;

@@ -16,9 +16,12 @@
 cJSON *doc_run(const scenario *s, const char *policy, const scen_result *r);
 
 /* compare: {"scenario","policies":[one comparison row per policy
- * (rep_compare_row) with "schedule_s"]}; res[i] ran policies[i]; the
- * speedups are against the (last) deepspeed in the list, null without. */
-cJSON *doc_compare(const scenario *s, const char *const *policies, int n, scen_result *const *res);
+ * (rep_compare_row) with "schedule_s" and, when explain is set and the list
+ * has the baseline, "explain" (rep_explain_json against it)]}; res[i] ran
+ * policies[i]; the speedups are against the (last) deepspeed in the list,
+ * null without. */
+cJSON *doc_compare(const scenario *s, const char *const *policies, int n, scen_result *const *res,
+                   int explain);
 
 /* schedule: {"scenario","policy","steps":[{"step","est_s","over_bucket"
  * [,"note"],"ranks":[{"dp","est_s","microbatches":[{"est_s",

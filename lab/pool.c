@@ -131,7 +131,8 @@ static const char *const row_errors[] = {"speedup_se", "mean_step_time_se_s", "s
 #define NROW_ERRORS ((int)(sizeof row_errors / sizeof row_errors[0]))
 
 /* The row of a policy that ran: status and reason, then the figures of its
- * comparison row against the deepspeed run base (NULL: none); with
+ * comparison row against the deepspeed run base (NULL: none), its
+ * "step_causes"; with
  * per_step, "per_step":[{"time_s","peak_mem_bytes_min","peak_mem_bytes_max",
  * "oom"}]. Creates the object. */
 static cJSON *ran_row(const char *policy, const rep_run *R, const rep_run *base, long bucket,
@@ -147,6 +148,8 @@ static cJSON *ran_row(const char *policy, const rep_run *R, const rep_run *base,
                           cJSON_DetachItemFromObject(cmp, "speedup_vs_deepspeed"));
     for (int k = 0; k < NROW_ERRORS; k++)
         cJSON_AddItemToObject(r, row_errors[k], cJSON_DetachItemFromObject(cmp, row_errors[k]));
+    /* what lets any two rows explain their difference (reports/explain.h) */
+    cJSON_AddItemToObject(r, "step_causes", cJSON_DetachItemFromObject(cmp, "step_causes"));
     cJSON_Delete(cmp);
     if (per_step) {
         cJSON *a = cJSON_AddArrayToObject(r, "per_step");

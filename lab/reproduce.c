@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lab/pool.h"
+#include "reports/explain.h"
 #include "lab/scen_values.h"
 #include "models/hw/hbm.h"
 
@@ -178,6 +179,27 @@ static double ratio(double num, double num_se, double den, double den_se, double
     return r;
 }
 
+/* The row of policy in rows, or NULL. */
+static const cJSON *row_of(const cJSON *rows, const char *policy)
+{
+    for (const cJSON *r = rows ? rows->child : NULL; r; r = r->next) {
+        const cJSON *p = cJSON_GetObjectItem(r, "policy");
+        if (cJSON_IsString(p) && strcmp(p->valuestring, policy) == 0) return r;
+    }
+    return NULL;
+}
+
+/* skrull's row of A against deepspeed's of base (reports/explain.h), added
+ * to r as key; nothing when a row is missing (a setting that failed). */
+static void add_explain(cJSON *r, const char *key, const cJSON *base, const cJSON *A)
+{
+    const cJSON *b = row_of(base, "deepspeed"), *x = row_of(A, "skrull");
+    rep_explain ex;
+    sft_err e = {0};
+    if (b && x && !rep_explain_rows(b, x, &ex, &e))
+        cJSON_AddItemToObject(r, key, rep_explain_json(&ex));
+}
+
 /* Setting t's row from its packed (A) and unpacked (B) rows, which it
  * takes. */
 static cJSON *setting_json(const setting *t, cJSON *A, cJSON *B, speedups *p, speedups *u)
@@ -215,6 +237,8 @@ static cJSON *setting_json(const setting *t, cJSON *A, cJSON *B, speedups *p, sp
     cJSON_AddNumberToObject(r, "speedup_vs_unpacked_se", spu_se);
     cJSON_AddBoolToObject(r, "skrull_oom", oom(A, "skrull"));
     cJSON_AddBoolToObject(r, "deepspeed_oom", oom(A, "deepspeed") || oom(B, "deepspeed"));
+    add_explain(r, "explain_vs_packed", A, A);
+    add_explain(r, "explain_vs_unpacked", B, A);
     if (A) cJSON_AddItemToObject(r, "rows_packed", A);
     if (B) cJSON_AddItemToObject(r, "rows_unpacked", B);
     return r;

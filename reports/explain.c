@@ -64,3 +64,43 @@ cJSON *rep_explain_json(const rep_explain *x)
         cJSON_AddItemToArray(l, cJSON_CreateString(rep_cause_name(order[k])));
     return j;
 }
+
+cJSON *rep_causes_json(const rep_run *s)
+{
+    double c[REP_NCAUSES];
+    rep_step_causes(s, c);
+    cJSON *j = cJSON_CreateObject();
+    char key[64];
+    for (int k = 0; k < REP_NCAUSES; k++) {
+        snprintf(key, sizeof key, "%s_s", rep_cause_name(k));
+        cJSON_AddNumberToObject(j, key, c[k]);
+    }
+    return j;
+}
+
+/* A row's mean step time and causes; 0 when it lacks one. */
+static int row_causes(const cJSON *row, double *t, double c[REP_NCAUSES])
+{
+    const cJSON *m = cJSON_GetObjectItem(row, "mean_step_time_s");
+    const cJSON *sc = cJSON_GetObjectItem(row, "step_causes");
+    if (!cJSON_IsNumber(m) || !cJSON_IsObject(sc)) return 0;
+    *t = m->valuedouble;
+    char key[64];
+    for (int k = 0; k < REP_NCAUSES; k++) {
+        snprintf(key, sizeof key, "%s_s", rep_cause_name(k));
+        const cJSON *v = cJSON_GetObjectItem(sc, key);
+        if (!cJSON_IsNumber(v)) return 0;
+        c[k] = v->valuedouble;
+    }
+    return 1;
+}
+
+sft_status rep_explain_rows(const cJSON *base_row, const cJSON *row, rep_explain *out, sft_err *e)
+{
+    double ta, tb, a[REP_NCAUSES], b[REP_NCAUSES];
+    if (!row_causes(base_row, &ta, a) || !row_causes(row, &tb, b))
+        return sft_errf(e, SFT_EINTERNAL, "explain: a comparison row lacks its step causes");
+    out->diff_s = tb - ta;
+    for (int k = 0; k < REP_NCAUSES; k++) out->cause[k] = b[k] - a[k];
+    return SFT_OK;
+}

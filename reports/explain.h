@@ -54,5 +54,13 @@ const char *rep_cause_name(int c);
 void rep_explain_rank(const rep_explain *x, int order[REP_NCAUSES]);
 /* {"diff_s", "<cause>_s": ..., "largest": [name, name]}. */
 cJSON *rep_explain_json(const rep_explain *x);
+/* {"<cause>_s": ...}: run s's mean step split into the causes, what a
+ * comparison row carries ("step_causes") so that any two rows explain
+ * their difference (rep_explain_rows). */
+cJSON *rep_causes_json(const rep_run *s);
+/* row against base_row, two comparison rows (rep_compare_row): their
+ * "mean_step_time_s" and "step_causes". SFT_EINTERNAL when either lacks
+ * them. */
+sft_status rep_explain_rows(const cJSON *base_row, const cJSON *row, rep_explain *out, sft_err *e);
 
 #endif

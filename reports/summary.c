@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "reports/events.h"
+#include "reports/explain.h"
 
 typedef struct iv {
     double a, b;
@@ -410,6 +411,7 @@ cJSON *rep_compare_row(const char *policy, const rep_run *s, const rep_run *base
     cJSON_AddNumberToObject(p, "peak_mem_bytes_max", s->peak_mem_max);
     cJSON_AddNumberToObject(p, "mfu", s->mfu);
     cJSON_AddItemToObject(p, "breakdown", breakdown_json(s));
+    cJSON_AddItemToObject(p, "step_causes", rep_causes_json(s));
     int rounds = 0;
     for (int k = 0; k < s->nsteps; k++) rounds += s->steps[k].microbatches;
     cJSON_AddNumberToObject(p, "microbatch_rounds_per_step",

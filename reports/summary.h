@@ -99,7 +99,8 @@ double rep_speedup(const rep_run *base, const rep_run *s, double *se);
  * deepspeed run, over s; null without a baseline, base NULL or its mean
  * not positive), "speedup_se" (null likewise), "oom", "peak_mem_bytes_min",
  * "peak_mem_bytes_max", "mfu", "breakdown" (the busiest GPU's step, as in
- * rep_run_json), "microbatch_rounds_per_step", "steps" (the count)}.
+ * rep_run_json), "step_causes" (the mean step split into the causes of
+ * explain.h), "microbatch_rounds_per_step", "steps" (the count)}.
  * Creates the object; every argument is borrowed. */
 cJSON *rep_compare_row(const char *policy, const rep_run *s, const rep_run *base);
 

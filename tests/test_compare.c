@@ -146,6 +146,7 @@ static void compare_row_closed_form(void **state)
                                         "peak_mem_bytes_max",
                                         "mfu",
                                         "breakdown",
+                                        "step_causes",
                                         "microbatch_rounds_per_step",
                                         "steps",
                                         NULL};

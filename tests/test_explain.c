@@ -4,6 +4,7 @@
  * difference, because every GPU's window is compute + host + exposed
  * communication + idle by construction (summary.h). */
 #include <math.h>
+#include <string.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,8 +119,50 @@ static void adds_up(void **state)
     scen_result_destroy(base);
 }
 
+/* compare --explain: every row but the baseline's carries "explain", its
+ * causes add up to its diff_s, diff_s is the difference of the rows' mean
+ * step times, and "largest" names the two largest |causes|. */
+static void compare_explain(void **state)
+{
+    (void)state;
+    const char *args[] = {"compare",    "--cluster",
+                          "h100x8",     "--dp",
+                          "2",          "--cp",
+                          "4",          "--batch",
+                          "16",         "--steps",
+                          "2",          "--explain",
+                          "--policies", "deepspeed,sorted,skrull",
+                          NULL};
+    cJSON *j = tu_run_json(0, args);
+    const cJSON *rows = cJSON_GetObjectItem(j, "policies");
+    double base = cJSON_GetObjectItem(rows->child, "mean_step_time_s")->valuedouble;
+    assert_null(cJSON_GetObjectItem(rows->child, "explain"));
+    int n = 0;
+    for (const cJSON *r = rows->child->next; r; r = r->next, n++) {
+        const cJSON *x = cJSON_GetObjectItem(r, "explain");
+        assert_non_null(x);
+        double d = cJSON_GetObjectItem(x, "diff_s")->valuedouble, sum = 0, top = 0, lv = -1;
+        assert_true(fabs(d - (cJSON_GetObjectItem(r, "mean_step_time_s")->valuedouble - base)) <
+                    1e-12);
+        const char *largest = cJSON_GetArrayItem(cJSON_GetObjectItem(x, "largest"), 0)->valuestring;
+        char key[64];
+        for (int c = 0; c < REP_NCAUSES; c++) {
+            snprintf(key, sizeof key, "%s_s", rep_cause_name(c));
+            double v = cJSON_GetObjectItem(x, key)->valuedouble;
+            sum += v;
+            if (fabs(v) > top) top = fabs(v);
+            if (strcmp(largest, rep_cause_name(c)) == 0) lv = fabs(v);
+        }
+        assert_true(lv == top); /* the first named is the largest */
+        assert_true(fabs(sum - d) < 1e-9 * base);
+    }
+    assert_int_equal(n, 2);
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(hand_made), cmocka_unit_test(adds_up)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(hand_made), cmocka_unit_test(adds_up),
+                                       cmocka_unit_test(compare_explain)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

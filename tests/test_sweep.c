@@ -796,6 +796,7 @@ static void point_rows_any_policies(void **state)
                                         "speedup_se",
                                         "mean_step_time_se_s",
                                         "steps",
+                                        "step_causes",
                                         NULL};
     int i = 0;
     for (const cJSON *r = rows->child; r; r = r->next, i++) {
