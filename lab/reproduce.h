@@ -18,7 +18,7 @@
 
 /* The scenario option o gives that the experiment fixes (the first in
  * option order), or -1 when none: it takes --steps, --seed,
- * --granularity, --calibration and --host-overhead-ms. */
+ * --granularity, --calibration, --host-overhead-ms and --dispatch-us. */
 int repro_fixed_option(const scen_opts *o);
 
 /* Runs the six settings over o (the options repro_fixed_option allows) in

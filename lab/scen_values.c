@@ -31,6 +31,9 @@ static const scen_value_rule rules[] = {
     {"granularity", SV_WORDS, 0, 0, "op, layer"},
     {"cp-exchange", SV_WORDS, 0, 0, "fused, per-seq"},
     {"attn-call", SV_WORDS, 0, 0, "varlen, per-seq"},
+    /* a millisecond per kernel is 100x the slowest eager dispatch measured
+     * (PyTorch's ~7 us, scenario.c) */
+    {"dispatch-us", SV_NUMBER, 0, 1000, NULL},
 };
 
 const scen_value_rule *scen_value_rule_of(const char *opt)

@@ -23,12 +23,20 @@ const scen_defaults scen_default = {
     .zero = 2,
     .seed = 0,
     .node_cp = 8,
-    .bucket_of_model = 13312, /* ARCHITECTURE.md, "Default scenario": the paper's BucketSize for Qwen2.5-7B, 13K */
+    .bucket_of_model =
+        13312, /* ARCHITECTURE.md, "Default scenario": the paper's BucketSize for Qwen2.5-7B, 13K */
     .host_overhead_ms = 2.0,
     .opt_time_limit_s = 10.0,
     .baseline = "deepspeed",
     .cp_exchange = "fused", /* par.h: what the public varlen CP code does */
     .attn_call = "varlen",
+    /* PyTorch eager, one op with autograd: 6.8 s for 10^6 calls of y = 2*x
+     * on a requires_grad tensor, 6.8 us per op ("Large overhead (7
+     * microseconds) for PyTorch operation", pytorch/pytorch issue 41383; a
+     * maintainer there puts the bare dispatch of x*x at about 2 us, half of
+     * it Python). A training kernel's call (nn.Linear, flash-attn's
+     * autograd.Function) does at least that much host work per launch. */
+    .dispatch_us = 6.8,
 };
 
 static const char *const opt_names[SO_NOPTS] = {"cluster",
@@ -52,7 +60,8 @@ static const char *const opt_names[SO_NOPTS] = {"cluster",
                                                 "host-overhead-ms",
                                                 "rollback",
                                                 "cp-exchange",
-                                                "attn-call"};
+                                                "attn-call",
+                                                "dispatch-us"};
 
 const char *scen_opt_name(int i)
 {
@@ -96,12 +105,14 @@ void scen_help(void)
            "                        layer for all distributed sequences) or per-seq (one each)\n"
            "  --attn-call X         attention kernels: %s (one call over the packed sequences)\n"
            "                        or per-seq (one kernel, one launch per sequence)\n"
+           "  --dispatch-us X       host time to issue one kernel or collective (%.1f, PyTorch\n"
+           "                        eager); the GPU waits when its kernels are shorter; 0 = off\n"
            "  --strict              an OOM is an error (exit 3) instead of a reported result\n"
            "  --out DIR             write the reports there\n"
            "  --format F            text (default) or json\n",
            d->cluster, d->model, TRACE_DEFAULT_DATASET, d->policy, d->node_cp, d->batch,
            d->bucket_of_model, d->steps, d->seed, d->cp_impl, d->zero, d->host_overhead_ms,
-           d->cp_exchange, d->attn_call);
+           d->cp_exchange, d->attn_call, d->dispatch_us);
 }
 
 sft_status scen_parse_format(const char *v, int allow_csv, scen_format *out, sft_err *e)
@@ -294,7 +305,7 @@ static sft_status resolve_options(const scen_opts *o, scenario *s, sft_err *e)
     if ((st = checked(o, SO_CP_IMPL, e)) || (st = checked(o, SO_GRANULARITY, e)) ||
         (st = checked(o, SO_DS_PACK, e)) || (st = checked(o, SO_ROLLBACK, e)) ||
         (st = checked(o, SO_HOST_OVERHEAD, e)) || (st = checked(o, SO_CP_EXCHANGE, e)) ||
-        (st = checked(o, SO_ATTN_CALL, e)))
+        (st = checked(o, SO_ATTN_CALL, e)) || (st = checked(o, SO_DISPATCH, e)))
         return st;
     const char *xchg = o->v[SO_CP_EXCHANGE] ? o->v[SO_CP_EXCHANGE] : d->cp_exchange;
     s->par.cp_exchange = strcmp(xchg, "per-seq") == 0 ? PAR_XCHG_PERSEQ : PAR_XCHG_FUSED;
@@ -312,6 +323,9 @@ static sft_status resolve_options(const scen_opts *o, scenario *s, sft_err *e)
     double ho = d->host_overhead_ms; /* checked above */
     if (o->v[SO_HOST_OVERHEAD]) sft_parse_double(o->v[SO_HOST_OVERHEAD], &ho);
     s->par.host_overhead_s = ho * 1e-3;
+    double du = d->dispatch_us; /* checked above */
+    if (o->v[SO_DISPATCH]) sft_parse_double(o->v[SO_DISPATCH], &du);
+    s->par.dispatch_s = du * 1e-6;
     s->opt_time_limit_s = d->opt_time_limit_s;
     if ((st = scen_policy(s, o->v[SO_POLICY] ? o->v[SO_POLICY] : d->policy, &s->policy, e)))
         return st;
@@ -397,6 +411,7 @@ cJSON *scen_json(const scenario *s)
     cJSON_AddBoolToObject(j, "rollback", s->rollback);
     cJSON_AddStringToObject(j, "cp_exchange", par_cp_exchange_name(s->par.cp_exchange));
     cJSON_AddStringToObject(j, "attn_call", par_attn_call_name(s->par.attn_call));
+    cJSON_AddNumberToObject(j, "dispatch_us", s->par.dispatch_s * 1e6);
     return j;
 }
 

@@ -6,9 +6,12 @@
  *   compute_s       kernels on the compute stream (launch gaps included)
  *   host_s          host overhead the compute stream waited on
  *   comm_s          time with a collective of this GPU in transfer (union)
- *   exposed_comm_s  comm_s not hidden under compute or host work
- *   idle_s          window - compute - host - exposed comm: waiting for
- *                   peers (imbalance) or for the data
+ *   host_bound_s    the compute stream waiting for the host to issue its
+ *                   next op (host dispatch, engine.h; 0 without it)
+ *   exposed_comm_s  comm_s not hidden under compute, host work or
+ *                   host-bound time
+ *   idle_s          window - compute - host - host-bound - exposed comm:
+ *                   waiting for peers (imbalance) or for the data
  *   peak_mem_bytes  highest allocation of the window
  *   busy_ns         over the whole run (not a mean): integer nanoseconds the
  *                   compute stream spent in kernels and host work, summed op
@@ -32,6 +35,7 @@
 typedef struct rep_gpu {
     double compute_s, host_s, comm_s, exposed_comm_s, idle_s, peak_mem;
     int64_t busy_ns;
+    double host_bound_s;
 } rep_gpu;
 
 typedef struct rep_step {

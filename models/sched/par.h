@@ -51,6 +51,7 @@ typedef struct par_opts {
     double host_overhead_s; /* per micro-batch: framework and data loading */
     int cp_exchange;        /* par_cp_exchange (0 = fused) */
     int attn_call;          /* par_attn_call (0 = varlen) */
+    double dispatch_s;      /* host cost of issuing one kernel or collective (prog.h); 0 = off */
 } par_opts;
 
 /* "allgather", "ulysses", "ring" (static storage), "?" otherwise. */
