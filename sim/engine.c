@@ -160,7 +160,14 @@ static void host_delay_done(eng *E, int g, double t1)
     h->pos++;
     h->delay_reached = 0;
     host_advance(E, g);
-    wl_wake(&h->w);
+    /* wake from a detached list: a resume yields to SimGrid, which may run
+     * the woken actor at once, and one whose op the walk has still not
+     * reached adds itself again; waking the live list would resume it
+     * forever at the same instant */
+    waitlist w = h->w;
+    h->w = (waitlist){0};
+    wl_wake(&w);
+    free(w.actor);
 }
 
 /* Whether op i of stream s of GPU g has its issue time. */

@@ -157,6 +157,34 @@ static void merged_kernels_within_one(void **state)
     prog_destroy(p);
 }
 
+/* (a) an op on another stream, issued after two synchronisations, waits for
+ * both: the walk stops at the first DELAY, then at the second (a waiter woken
+ * at the first must wait again, not spin). GPU 0's compute stream: DELAY T,
+ * kernel t, DELAY T, kernel t; its comm stream: a RECORD pushed last, which
+ * costs no dispatch: the host issues it right after the last kernel, one
+ * dispatch after the second DELAY's end, T + d + t + T + d; that kernel
+ * ends t later. */
+static void waits_across_two_syncs(void **state)
+{
+    (void)state;
+    double t = 25e-6, T = 1e-3;
+    prog *p = prog_create(1);
+    prog_set_dispatch(p, D);
+    int nm = prog_intern(p, "host");
+    for (int r = 0; r < 2; r++) {
+        prog_push(p, 0, PROG_COMPUTE, PK_DELAY, nm)->t = T;
+        kernels(p, 1, t);
+    }
+    prog_push(p, 0, PROG_COMM, PK_RECORD, nm)->ref = prog_event(p);
+    sft_err e = {0};
+    eng_result *r = NULL;
+    if (eng_run(cluster(), p, &r, &e)) fail_msg("engine: %s", e.msg);
+    assert_true(fabs(r->start[PROG_COMM][0] - (T + D + t + T + D)) < 1e-12);
+    assert_true(fabs(r->makespan - (2 * (T + D + t))) < 1e-12);
+    eng_result_destroy(r);
+    prog_destroy(p);
+}
+
 /* ---- (b) scenarios ---------------------------------------------------- */
 
 #define SEQS   64  /* sequences per GPU, all in one micro-batch */
@@ -330,6 +358,7 @@ int main(void)
         cmocka_unit_test(dispatch_off),
         cmocka_unit_test(delay_synchronises),
         cmocka_unit_test(merged_kernels_within_one),
+        cmocka_unit_test(waits_across_two_syncs),
         cmocka_unit_test(per_seq_becomes_host_bound),
         cmocka_unit_test(granularities_agree),
         cmocka_unit_test(dispatch_zero_is_golden),
