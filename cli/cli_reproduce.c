@@ -160,10 +160,11 @@ static int parse(int argc, char **argv, scen_opts *o, long *jobs, int *rc)
     }
     int fixed = repro_fixed_option(o);
     if (fixed >= 0) {
-        *rc = cli_usage_error("reproduce",
-                              "--%s: the experiment fixes it (reproduce takes --steps, "
-                              "--seed, --granularity, --calibration, --host-overhead-ms)",
-                              scen_opt_name(fixed));
+        *rc = cli_usage_error(
+            "reproduce",
+            "--%s: the experiment fixes it (reproduce takes --steps, "
+            "--seed, --granularity, --calibration, --host-overhead-ms, --dispatch-us)",
+            scen_opt_name(fixed));
         return 1;
     }
     return 0;

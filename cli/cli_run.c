@@ -43,9 +43,9 @@ static void text_summary(const scenario *s, const char *policy, const scen_resul
                R->steps[k].microbatches, R->steps[k].microbatches == 1 ? "" : "s",
                R->steps[k].oom ? ", OOM" : "");
     const rep_gpu *B = &R->gpus[R->busiest];
-    printf("  busiest GPU %d per step: compute %.4f s (launch gaps %.4f), host %.4f s, exposed "
-           "comm %.4f s (gradients %.4f of %.4f), idle %.4f s\n",
-           R->busiest, B->compute_s, R->launch_s, B->host_s, B->exposed_comm_s,
+    printf("  busiest GPU %d per step: compute %.4f s (launch gaps %.4f), host %.4f s, "
+           "host-bound %.4f s, exposed comm %.4f s (gradients %.4f of %.4f), idle %.4f s\n",
+           R->busiest, B->compute_s, R->launch_s, B->host_s, B->host_bound_s, B->exposed_comm_s,
            B->exposed_grad_comm_s, B->grad_comm_s, B->idle_s);
     printf("  peak memory per GPU: %.1f .. %.1f GB (usable %.1f GB)   mean idle %.4f s/step\n",
            R->peak_mem_min / 1e9, R->peak_mem_max / 1e9, hw_usable_bytes(&s->cl.gpu) / 1e9,

@@ -1,8 +1,7 @@
-/* report_out.h — what --out DIR receives (ARCHITECTURE.md, "Contracts" and "Formats"; reports/README.md):
- *   summary.json                 the --format json document
- *   timeline.h5                  HDF5 tables (a comparison: a group per policy)
- *   trace.json.gz                Chrome / Perfetto trace (every policy in one)
- *   schedule.dot, schedule.svg   the plan of step 0 (a comparison:
+/* report_out.h — what --out DIR receives (ARCHITECTURE.md, "Contracts" and "Formats";
+ * reports/README.md): summary.json                 the --format json document timeline.h5 HDF5
+ * tables (a comparison: a group per policy) trace.json.gz                Chrome / Perfetto trace
+ * (every policy in one) schedule.dot, schedule.svg   the plan of step 0 (a comparison:
  *                                schedule-<policy>.dot / .svg per policy)
  *   gantt.png, gantt.svg         step 0 per GPU (a comparison: a panel per
  *                                policy on one time axis)

@@ -74,7 +74,7 @@ int repro_fixed_option(const scen_opts *o)
 {
     for (int i = 0; i < SO_NOPTS; i++)
         if (o->v[i] && i != SO_STEPS && i != SO_SEED && i != SO_GRANULARITY &&
-            i != SO_CALIBRATION && i != SO_HOST_OVERHEAD)
+            i != SO_CALIBRATION && i != SO_HOST_OVERHEAD && i != SO_DISPATCH)
             return i;
     return -1;
 }

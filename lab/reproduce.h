@@ -1,11 +1,9 @@
-/* reproduce.h — the Skrull paper's experiment (Skrull, arXiv 2505.19609, its experimental setup) in one call:
- * Qwen2.5-0.5B and 7B x Wikipedia, LMsysChat1M, ChatQA2 on its 32-H100
- * cluster (h100x32), DP 4 x CP 8 with 64 sequences per DP rank (7B on
- * ChatQA2: DP 2 x CP 16, 40 per rank), BucketSize 26K (0.5B) and 13K (7B);
- * deepspeed (both baseline variants: packed micro-batches, and one sequence
- * per micro-batch), sorted and skrull; step times and speedups beside the
- * paper's headline (3.76x on average, up to 7.54x). The settings run in
- * parallel workers (pool.h).
+/* reproduce.h — the Skrull paper's experiment (Skrull, arXiv 2505.19609, its experimental setup) in
+ * one call: Qwen2.5-0.5B and 7B x Wikipedia, LMsysChat1M, ChatQA2 on its 32-H100 cluster (h100x32),
+ * DP 4 x CP 8 with 64 sequences per DP rank (7B on ChatQA2: DP 2 x CP 16, 40 per rank), BucketSize
+ * 26K (0.5B) and 13K (7B); deepspeed (both baseline variants: packed micro-batches, and one
+ * sequence per micro-batch), sorted and skrull; step times and speedups beside the paper's headline
+ * (3.76x on average, up to 7.54x). The settings run in parallel workers (pool.h).
  *
  * Ownership: repro_run creates the document it returns; every other pointer
  * argument is borrowed. */
@@ -22,7 +20,7 @@
 
 /* The scenario option o gives that the experiment fixes (the first in
  * option order), or -1 when none: it takes --steps, --seed,
- * --granularity, --calibration and --host-overhead-ms. */
+ * --granularity, --calibration, --host-overhead-ms and --dispatch-us. */
 int repro_fixed_option(const scen_opts *o);
 
 /* Runs the six settings over o (the options repro_fixed_option allows) in

@@ -37,6 +37,9 @@ static const scen_value_rule rules[] = {
     {"grad-coll", SV_WORDS, 0, 0, "auto, allreduce, reducescatter"},
     {"grad-dtype", SV_WORDS, 0, 0, "auto, fp32, bf16"},
     {"overlap-comm", SV_WORDS, 0, 0, "auto, on, off"},
+    /* a millisecond per kernel is 100x the slowest eager dispatch measured
+     * (PyTorch's ~7 us, scenario.c) */
+    {"dispatch-us", SV_NUMBER, 0, 1000, NULL},
 };
 
 const scen_value_rule *scen_value_rule_of(const char *opt)

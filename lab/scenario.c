@@ -31,6 +31,13 @@ const scen_defaults scen_default = {
     .baseline = "deepspeed",
     .cp_exchange = "fused", /* par.h: what the public varlen CP code does */
     .attn_call = "varlen",
+    /* PyTorch eager, one op with autograd: 6.8 s for 10^6 calls of y = 2*x
+     * on a requires_grad tensor, 6.8 us per op ("Large overhead (7
+     * microseconds) for PyTorch operation", pytorch/pytorch issue 41383; a
+     * maintainer there puts the bare dispatch of x*x at about 2 us, half of
+     * it Python). A training kernel's call (nn.Linear, flash-attn's
+     * autograd.Function) does at least that much host work per launch. */
+    .dispatch_us = 6.8,
 };
 
 static const char *const opt_names[SO_NOPTS] = {"cluster",
@@ -57,7 +64,8 @@ static const char *const opt_names[SO_NOPTS] = {"cluster",
                                                 "attn-call",
                                                 "grad-coll",
                                                 "grad-dtype",
-                                                "overlap-comm"};
+                                                "overlap-comm",
+                                                "dispatch-us"};
 
 const char *scen_opt_name(int i)
 {
@@ -113,12 +121,15 @@ void scen_help(void)
            "  --overlap-comm on|off gradient reductions under the backward (on) or waited\n"
            "                        for by it (off) (auto: DeepSpeed's default, off for\n"
            "                        ZeRO 0-2, on for ZeRO-3)\n"
+           "  --dispatch-us X       host time to issue one kernel or collective (%.1f, PyTorch\n"
+           "                        eager); the GPU waits when its kernels are shorter; 0 = off\n"
            "  --strict              an OOM is an error (exit 3) instead of a reported result\n"
            "  --out DIR             write the reports there\n"
            "  --format F            text (default) or json\n",
            d->cluster, d->model, TRACE_DEFAULT_DATASET, d->policy, d->node_cp, d->batch,
            d->bucket_of_model, d->steps, SCEN_AUTO_FIRST, 100 * SCEN_AUTO_REL_SE, SCEN_AUTO_CAP,
-           d->seed, d->cp_impl, d->zero, d->host_overhead_ms, d->cp_exchange, d->attn_call);
+           d->seed, d->cp_impl, d->zero, d->host_overhead_ms, d->cp_exchange, d->attn_call,
+           d->dispatch_us);
 }
 
 sft_status scen_parse_format(const char *v, int allow_csv, scen_format *out, sft_err *e)
@@ -362,7 +373,8 @@ static sft_status resolve_options(const scen_opts *o, scenario *s, sft_err *e)
     if ((st = checked(o, SO_CP_IMPL, e)) || (st = checked(o, SO_GRANULARITY, e)) ||
         (st = checked(o, SO_DS_PACK, e)) || (st = checked(o, SO_ROLLBACK, e)) ||
         (st = checked(o, SO_HOST_OVERHEAD, e)) || (st = checked(o, SO_CP_EXCHANGE, e)) ||
-        (st = checked(o, SO_ATTN_CALL, e)) || (st = resolve_grad(o, s, e)))
+        (st = checked(o, SO_ATTN_CALL, e)) || (st = resolve_grad(o, s, e)) ||
+        (st = checked(o, SO_DISPATCH, e)))
         return st;
     const char *xchg = o->v[SO_CP_EXCHANGE] ? o->v[SO_CP_EXCHANGE] : d->cp_exchange;
     s->par.cp_exchange = strcmp(xchg, "per-seq") == 0 ? PAR_XCHG_PERSEQ : PAR_XCHG_FUSED;
@@ -380,6 +392,9 @@ static sft_status resolve_options(const scen_opts *o, scenario *s, sft_err *e)
     double ho = d->host_overhead_ms; /* checked above */
     if (o->v[SO_HOST_OVERHEAD]) sft_parse_double(o->v[SO_HOST_OVERHEAD], &ho);
     s->par.host_overhead_s = ho * 1e-3;
+    double du = d->dispatch_us; /* checked above */
+    if (o->v[SO_DISPATCH]) sft_parse_double(o->v[SO_DISPATCH], &du);
+    s->par.dispatch_s = du * 1e-6;
     s->opt_time_limit_s = d->opt_time_limit_s;
     if ((st = scen_policy(s, o->v[SO_POLICY] ? o->v[SO_POLICY] : d->policy, &s->policy, e)))
         return st;
@@ -469,6 +484,7 @@ cJSON *scen_json(const scenario *s)
     cJSON_AddBoolToObject(j, "rollback", s->rollback);
     cJSON_AddStringToObject(j, "cp_exchange", par_cp_exchange_name(s->par.cp_exchange));
     cJSON_AddStringToObject(j, "attn_call", par_attn_call_name(s->par.attn_call));
+    cJSON_AddNumberToObject(j, "dispatch_us", s->par.dispatch_s * 1e6);
     return j;
 }
 

@@ -50,6 +50,7 @@ typedef enum scen_opt {
     SO_GRAD_COLL,
     SO_GRAD_DTYPE,
     SO_OVERLAP_COMM,
+    SO_DISPATCH,
     SO_NOPTS
 } scen_opt;
 
@@ -81,8 +82,8 @@ const char *scen_opt_name(int i);
 /* The index of an option name, or -1. */
 int scen_opt_find(const char *name);
 
-/* The default scenario (the Skrull paper's setting, ARCHITECTURE.md, "Default scenario"): what every
- * option not given resolves to. The one copy; help texts print from it. */
+/* The default scenario (the Skrull paper's setting, ARCHITECTURE.md, "Default scenario"): what
+ * every option not given resolves to. The one copy; help texts print from it. */
 typedef struct scen_defaults {
     const char *cluster, *model, *policy, *cp_impl, *granularity;
     long batch, steps, zero, seed;
@@ -91,6 +92,7 @@ typedef struct scen_defaults {
     double host_overhead_ms, opt_time_limit_s;
     const char *baseline;                /* the policy speedups are measured against */
     const char *cp_exchange, *attn_call; /* par.h: fused, varlen (the public CP code) */
+    double dispatch_us;                  /* host cost per kernel or collective (prog.h) */
 } scen_defaults;
 extern const scen_defaults scen_default;
 

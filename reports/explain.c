@@ -15,7 +15,7 @@ void rep_step_causes(const rep_run *s, double cause[REP_NCAUSES])
     cause[REP_KERNEL] = mean - s->launch_s;
     cause[REP_EXPOSED_CP] = b->exposed_comm_s - b->exposed_grad_comm_s;
     cause[REP_EXPOSED_GRAD] = b->exposed_grad_comm_s;
-    cause[REP_LAUNCH_HOST] = s->launch_s + b->host_s;
+    cause[REP_LAUNCH_HOST] = s->launch_s + b->host_s + b->host_bound_s;
     cause[REP_IMBALANCE] = b->compute_s - mean + b->idle_s;
 }
 

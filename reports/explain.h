@@ -3,8 +3,8 @@
  * causes that add up to it exactly.
  *
  * A GPU's mean step window is, term for term (summary.h),
- *   compute (kernels) + launch gaps + host + exposed CP communication
- *   + exposed gradient communication + idle.
+ *   compute (kernels) + launch gaps + host + host-bound + exposed CP
+ *   communication + exposed gradient communication + idle.
  * Each run's busiest GPU b is decomposed, and kernel time is split into the
  * mean over all GPUs (what the kernels cost at their shapes: the efficiency
  * a policy's sequence placement buys or loses) and b's excess over that mean
@@ -12,7 +12,8 @@
  *   kernel        mean_g compute[g] - launch
  *   exposed_cp    exposed communication - exposed gradient communication
  *   exposed_grad  exposed gradient communication
- *   launch_host   launch gaps + host time
+ *   launch_host   launch gaps + host time + host-bound time (the GPU
+ *                 waiting for the host to issue its next kernel)
  *   imbalance     compute[b] - mean_g compute[g] + idle[b]
  * which sum to the mean step time. A term of the explanation is the
  * policy's minus the baseline's: positive means the policy spends more

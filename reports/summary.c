@@ -169,7 +169,7 @@ typedef struct gpu_walk {
     iv *cv, *mv, *gv;
     double *bmax;
     size_t ccap, mcap, bcap, gcap;
-    double *wcomp, *whost, *wcomm, *wexp, *wgcomm, *wgexp;
+    double *wcomp, *whost, *wcomm, *wexp, *wgcomm, *wgexp, *whb;
     double ncompute_ops; /* kernels on the compute stream */
 } gpu_walk;
 
@@ -184,11 +184,26 @@ static void gpu_windows(const prog *p, const eng_result *r, int g, const double 
     int n = prog_nops(p, g, PROG_COMPUTE), nc = 0, nm = 0, ng = 0;
     const double *st = r->start[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
     const double *en = r->end[PROG_COMPUTE] + r->off[PROG_COMPUTE][g];
-    SFT_GROW(w->cv, w->ccap, (size_t)n + 1);
-    SFT_GROW(w->bmax, w->bcap, (size_t)n + 1);
+    const double *hw =
+        r->host_wait[PROG_COMPUTE] ? r->host_wait[PROG_COMPUTE] + r->off[PROG_COMPUTE][g] : NULL;
+    SFT_GROW(w->cv, w->ccap, (size_t)(hw ? 2 * n : n) + 1);
+    SFT_GROW(w->bmax, w->bcap, (size_t)(hw ? 2 * n : n) + 1);
     memset(w->wcomp, 0, 2 * ((size_t)nsteps + 1) * sizeof *w->wcomp);
+    memset(w->whb, 0, ((size_t)nsteps + 1) * sizeof *w->whb);
     w->ncompute_ops = 0;
     for (int i = 0; i < n; i++) {
+        if (hw && hw[i] > 0) {
+            /* the compute stream waiting for the host to issue op i: host-bound
+             * time, which hides communication as work does */
+            double a = st[i] - hw[i];
+            w->cv[nc].a = a;
+            w->cv[nc].b = st[i];
+            w->bmax[nc] = nc && w->bmax[nc - 1] > st[i] ? w->bmax[nc - 1] : st[i];
+            nc++;
+            for (int k = first_above(tend, nsteps, a); k < nsteps && (k ? tend[k - 1] : 0) < st[i];
+                 k++)
+                w->whb[k] += clip(a, st[i], k ? tend[k - 1] : 0, tend[k]);
+        }
         if (o[i].kind != PK_COMPUTE && o[i].kind != PK_DELAY) continue;
         w->cv[nc].a = st[i];
         w->cv[nc].b = en[i];
@@ -232,7 +247,7 @@ static void gpu_figures(rep_run *s, int g, const prog *p, const eng_result *r, c
     int mi = 0;
     for (int k = 0; k < nsteps; k++) {
         double lo = k ? tend[k - 1] : 0, hi = tend[k];
-        double comp = w->wcomp[k], host = w->whost[k], exposed = w->wexp[k];
+        double comp = w->wcomp[k], host = w->whost[k], exposed = w->wexp[k], hb = w->whb[k];
         double peak = cur;
         while (mi < nmem && mem[mi].t <= hi) {
             cur += mem[mi++].delta;
@@ -244,7 +259,8 @@ static void gpu_figures(rep_run *s, int g, const prog *p, const eng_result *r, c
         R->exposed_comm_s += exposed;
         R->grad_comm_s += w->wgcomm[k];
         R->exposed_grad_comm_s += w->wgexp[k];
-        double idle = (hi - lo) - comp - host - exposed;
+        R->host_bound_s += hb;
+        double idle = (hi - lo) - comp - host - exposed - hb;
         R->idle_s += idle > 0 ? idle : 0; /* rounding can leave -1e-17 */
         if (peak > R->peak_mem) R->peak_mem = peak;
         if (peak < s->steps[k].peak_min) s->steps[k].peak_min = peak;
@@ -259,6 +275,7 @@ static void gpu_figures(rep_run *s, int g, const prog *p, const eng_result *r, c
         R->grad_comm_s /= nsteps;
         R->exposed_grad_comm_s /= nsteps;
         R->idle_s /= nsteps;
+        R->host_bound_s /= nsteps;
     }
     R->busy_ns = rep_busy_ns(p, r, g);
     free(mem);
@@ -275,12 +292,13 @@ rep_run *rep_run_create(const prog *p, const eng_result *r, const rep_inputs *in
 
     s->gpus = sft_xcalloc((size_t)G, sizeof *s->gpus);
     gpu_walk w = {0};
-    w.wcomp = sft_xmalloc(6 * ((size_t)nsteps + 1) * sizeof *w.wcomp);
+    w.wcomp = sft_xmalloc(7 * ((size_t)nsteps + 1) * sizeof *w.wcomp);
     w.whost = w.wcomp + nsteps + 1;
     w.wcomm = w.whost + nsteps + 1;
     w.wexp = w.wcomm + nsteps + 1;
     w.wgcomm = w.wexp + nsteps + 1;
     w.wgexp = w.wgcomm + nsteps + 1;
+    w.whb = w.wgexp + nsteps + 1;
     double best_busy = -1;
     s->peak_mem_min = 1e300;
     s->peak_mem_max = 0;
@@ -332,6 +350,7 @@ static cJSON *breakdown_json(const rep_run *s)
     cJSON_AddNumberToObject(br, "exposed_comm_s", B->exposed_comm_s);
     cJSON_AddNumberToObject(br, "grad_comm_s", B->grad_comm_s);
     cJSON_AddNumberToObject(br, "exposed_grad_comm_s", B->exposed_grad_comm_s);
+    cJSON_AddNumberToObject(br, "host_bound_s", B->host_bound_s);
     cJSON_AddNumberToObject(br, "idle_s", B->idle_s);
     cJSON_AddNumberToObject(br, "mean_idle_all_gpus_s", s->mean_idle_s);
     return br;
@@ -370,6 +389,7 @@ cJSON *rep_run_json(const rep_run *s)
         cJSON_AddNumberToObject(o, "exposed_comm_s", R->exposed_comm_s);
         cJSON_AddNumberToObject(o, "grad_comm_s", R->grad_comm_s);
         cJSON_AddNumberToObject(o, "exposed_grad_comm_s", R->exposed_grad_comm_s);
+        cJSON_AddNumberToObject(o, "host_bound_s", R->host_bound_s);
         cJSON_AddNumberToObject(o, "busy_ns", (double)R->busy_ns);
         cJSON_AddItemToArray(gp, o);
     }

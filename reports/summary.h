@@ -6,15 +6,18 @@
  *   compute_s       kernels on the compute stream (launch gaps included)
  *   host_s          host overhead the compute stream waited on
  *   comm_s          time with a collective of this GPU in transfer (union)
- *   exposed_comm_s  comm_s not hidden under compute or host work
+ *   host_bound_s    the compute stream waiting for the host to issue its
+ *                   next op (host dispatch, engine.h; 0 without it)
+ *   exposed_comm_s  comm_s not hidden under compute, host work or
+ *                   host-bound time
  *   grad_comm_s, exposed_grad_comm_s  the same two for the gradient
  *                   collectives alone (rep_inputs.grad_cat: the DP / ZeRO
  *                   bucket reductions and parameter all-gathers), apart
  *                   from the context-parallel traffic; exposed_comm_s -
  *                   exposed_grad_comm_s is the exposed time with only
  *                   other (CP) collectives in transfer
- *   idle_s          window - compute - host - exposed comm: waiting for
- *                   peers (imbalance) or for the data
+ *   idle_s          window - compute - host - host-bound - exposed comm:
+ *                   waiting for peers (imbalance) or for the data
  *   peak_mem_bytes  highest allocation of the window
  *   busy_ns         over the whole run (not a mean): integer nanoseconds the
  *                   compute stream spent in kernels and host work, summed op
@@ -39,6 +42,7 @@ typedef struct rep_gpu {
     double compute_s, host_s, comm_s, exposed_comm_s, idle_s, peak_mem;
     double grad_comm_s, exposed_grad_comm_s;
     int64_t busy_ns;
+    double host_bound_s;
 } rep_gpu;
 
 typedef struct rep_step {

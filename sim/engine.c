@@ -33,6 +33,21 @@ typedef struct ev_rt {
 
 typedef struct eng eng;
 
+/* One GPU's host thread (the host model, engine.h): it walks the GPU's
+ * issue order (prog_issue_order) and gives every op its issue time,
+ * H_k = H_{k-1} + cost_k, until it reaches a DELAY that has not ended yet
+ * (a synchronisation), where it stops; the DELAY's end becomes the clock and
+ * the walk resumes. Actors that need an issue time the walk has not reached
+ * wait in `w`. */
+typedef struct host_rt {
+    const uint8_t *order;
+    size_t n, pos;          /* next entry of order to issue */
+    int cnt[PROG_NSTREAMS]; /* ops of each stream issued (pos passed them) */
+    int delay_reached;      /* order[pos] is a DELAY whose issue time is set */
+    double H;               /* the host clock: when it issued its last op */
+    waitlist w;
+} host_rt;
+
 typedef struct actor_ctx {
     eng *E;
     int gpu, stream;
@@ -48,6 +63,10 @@ struct eng {
     coll_rt *colls;
     ev_rt *evs;
     actor_ctx *actors;
+    /* host model (prog_dispatch > 0), else NULL */
+    double dispatch;
+    host_rt *host;                /* per GPU */
+    double *issue[PROG_NSTREAMS]; /* per op, indexed like eng_result.start */
 };
 
 static void wl_add(waitlist *w, void *a)
@@ -100,6 +119,130 @@ static void run_collective(eng *E, int id)
     E->r->coll_end[id] = now(E);
 }
 
+/* ---- the host model ----------------------------------------------------
+ * Assumptions (stated, not measured): the host runs ahead of the GPU
+ * without bound (PyTorch's launch queue, about a thousand kernels deep, is
+ * not modelled); it blocks only at DELAY ops (the per-micro-batch framework
+ * and data-loading time, and the step boundary that precedes the first
+ * one: the loss / optimizer synchronisation); NCCL launches cost one
+ * dispatch like a kernel. An op of n merged kernels (layer granularity)
+ * and duration t is issued at H + max(d, n d - t): its first kernel cannot
+ * start before one dispatch, and its last cannot end before the n-th
+ * dispatch (exact when the kernels are equal; off by at most one kernel
+ * otherwise); the host clock then moves by n d. */
+
+/* Advances GPU g's host walk as far as it can go without a DELAY's end. */
+static void host_advance(eng *E, int g)
+{
+    host_rt *h = &E->host[g];
+    while (h->pos < h->n) {
+        int s = h->order[h->pos];
+        int i = h->cnt[s];
+        const prog_op *o = &prog_ops(E->p, g, s)[i];
+        double *iss = E->issue[s] + E->r->off[s][g];
+        if (o->kind == PK_DELAY) {
+            if (!h->delay_reached) {
+                iss[i] = h->H;
+                h->delay_reached = 1;
+            }
+            return; /* host_delay_done moves on */
+        }
+        double d = E->dispatch * o->launches, first = E->dispatch;
+        if (o->launches > 1 && o->kind == PK_COMPUTE && d - o->t > first) first = d - o->t;
+        iss[i] = o->launches ? h->H + first : h->H;
+        h->H += d;
+        h->cnt[s]++;
+        h->pos++;
+    }
+}
+
+/* The DELAY op at order[pos] of GPU g ended at t1: the host resumes. */
+static void host_delay_done(eng *E, int g, double t1)
+{
+    host_rt *h = &E->host[g];
+    SFT_DASSERT(h->delay_reached, "engine: gpu %d: a DELAY ended before the host reached it", g);
+    h->H = t1;
+    h->cnt[h->order[h->pos]]++;
+    h->pos++;
+    h->delay_reached = 0;
+    host_advance(E, g);
+    /* wake from a detached list: a resume yields to SimGrid, which may run
+     * the woken actor at once, and one whose op the walk has still not
+     * reached adds itself again; waking the live list would resume it
+     * forever at the same instant */
+    waitlist w = h->w;
+    h->w = (waitlist){0};
+    wl_wake(&w);
+    free(w.actor);
+}
+
+/* Whether op i of stream s of GPU g has its issue time. */
+static int host_known(const eng *E, int g, int s, int i)
+{
+    const host_rt *h = &E->host[g];
+    return i < h->cnt[s] || (h->delay_reached && h->order[h->pos] == s && h->cnt[s] == i);
+}
+
+/* Op i's issue time, suspending until the host walk reaches it. */
+static double host_issue(eng *E, int g, int s, int i)
+{
+    while (!host_known(E, g, s, i)) {
+        wl_add(&E->host[g].w, sgx_self());
+        sgx_suspend();
+    }
+    return E->issue[s][E->r->off[s][g] + i];
+}
+
+/* Sleeps until op i of the actor's stream is issued; the time slept is the
+ * op's host wait (eng_result.host_wait). */
+static void host_gate(actor_ctx *A, int i)
+{
+    eng *E = A->E;
+    double t = host_issue(E, A->gpu, A->stream, i), t0 = now(E);
+    if (t > t0) {
+        sgx_sleep(t - t0);
+        E->r->host_wait[A->stream][E->r->off[A->stream][A->gpu] + i] = now(E) - t0;
+    }
+}
+
+/* A run of COMPUTE/DELAY/ALLOC/FREE ops [i, n) under the host model:
+ * consecutive ops run as one activity while the host is ahead of them
+ * (each one's issue time at or before its predicted start, so merging
+ * changes nothing), and the run is split where an op waits for the host
+ * (one sleep, then a new activity) and after every DELAY (the host's
+ * synchronisation: its end releases the walk). Returns the index past the
+ * run. */
+static int host_run(actor_ctx *A, const prog_op *ops, int i, int n, double *st, double *en)
+{
+    eng *E = A->E;
+    int g = A->gpu, s = A->stream;
+#define SEG_KIND(k) ((k) == PK_COMPUTE || (k) == PK_DELAY || (k) == PK_ALLOC || (k) == PK_FREE)
+    while (i < n && SEG_KIND(ops[i].kind)) {
+        A->at = i;
+        host_gate(A, i);
+        double t0 = now(E), total = 0;
+        int j = i, delay = 0;
+        while (j < n && SEG_KIND(ops[j].kind)) {
+            if (j > i && (!host_known(E, g, s, j) || host_issue(E, g, s, j) > t0 + total)) break;
+            if (ops[j].kind == PK_COMPUTE || ops[j].kind == PK_DELAY) total += ops[j].t;
+            delay = ops[j++].kind == PK_DELAY;
+            if (delay) break;
+        }
+        if (total > 0) sgx_exec(total);
+        double t1 = now(E), scale = total > 0 ? (t1 - t0) / total : 0, acc = t0;
+        for (int k = i; k < j; k++) {
+            st[k] = acc;
+            if (ops[k].kind == PK_COMPUTE || ops[k].kind == PK_DELAY) acc += ops[k].t * scale;
+            en[k] = k == j - 1 ? t1 : acc;
+            if (en[k] < st[k]) en[k] = st[k];
+        }
+        if (delay) host_delay_done(E, g, t1);
+        i = j;
+    }
+#undef SEG_KIND
+    return i;
+}
+
 static void stream_main(void *arg)
 {
     actor_ctx *A = arg;
@@ -112,6 +255,13 @@ static void stream_main(void *arg)
     while (i < n) {
         const prog_op *o = &ops[i];
         A->at = i;
+        int seg = o->kind == PK_COMPUTE || o->kind == PK_DELAY || o->kind == PK_ALLOC ||
+                  o->kind == PK_FREE;
+        if (E->host && seg) {
+            i = host_run(A, ops, i, n, st, en);
+            continue;
+        }
+        if (E->host) host_gate(A, i);
         switch ((prog_kind)o->kind) {
         case PK_COMPUTE:
         case PK_DELAY:
@@ -254,6 +404,7 @@ void eng_result_destroy(eng_result *r)
         free(r->start[s]);
         free(r->end[s]);
         free(r->off[s]);
+        free(r->host_wait[s]);
     }
     free(r->coll_begin);
     free(r->coll_end);
@@ -296,6 +447,18 @@ sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *
     E.colls = sft_xcalloc((size_t)nc + 1, sizeof *E.colls);
     E.evs = sft_xcalloc((size_t)nv + 1, sizeof *E.evs);
     E.actors = sft_xcalloc((size_t)ng * PROG_NSTREAMS, sizeof *E.actors);
+    E.dispatch = prog_dispatch(p);
+    if (E.dispatch > 0) {
+        E.host = sft_xcalloc((size_t)ng, sizeof *E.host);
+        for (int s = 0; s < PROG_NSTREAMS; s++) {
+            E.issue[s] = sft_xcalloc(r->off[s][ng] + 1, sizeof(double));
+            r->host_wait[s] = sft_xcalloc(r->off[s][ng] + 1, sizeof(double));
+        }
+        for (int g = 0; g < ng; g++) {
+            E.host[g].order = prog_issue_order(p, g, &E.host[g].n);
+            host_advance(&E, g);
+        }
+    }
     E.t0 = sgx_now();
     uint64_t a0 = sgx_activities();
     for (int g = 0; g < ng; g++) {
@@ -335,6 +498,10 @@ sft_status eng_run(const clu_desc *c, const prog *p, eng_result **out, sft_err *
     free(E.colls);
     free(E.evs);
     free(E.actors);
+    if (E.host)
+        for (int g = 0; g < ng; g++) free(E.host[g].w.actor);
+    free(E.host);
+    for (int s = 0; s < PROG_NSTREAMS; s++) free(E.issue[s]);
     if (st) {
         eng_result_destroy(r);
         return st;

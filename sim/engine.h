@@ -9,6 +9,15 @@
  * the concurrent flows) while the others wait; the GPUs involved compute at
  * reduced speed meanwhile (cluster comm_compute_slowdown).
  *
+ * Host dispatch (prog.h, prog_set_dispatch > 0): each GPU's host thread
+ * issues its ops in the program's issue order at H_k = H_{k-1} + the op's
+ * dispatch cost, running ahead of the GPU and stopping only at DELAY ops
+ * (synchronisations: its clock becomes their end). No op starts before its
+ * issue time: a stream that gets there first sleeps, and that sleep is the
+ * op's host wait (host-bound time). Runs of compute work stay one activity
+ * while the host is ahead and split where it is not (engine.c). There is no
+ * extra actor: the host's clock is bookkeeping the stream actors share.
+ *
  * A program needs one actor per non-empty stream; one whose actors would
  * exhaust the process's memory mappings is EINFEASIBLE before anything runs
  * (eng_check_maps).
@@ -32,9 +41,12 @@ typedef struct eng_result {
     double *end[PROG_NSTREAMS];
     uint64_t *off[PROG_NSTREAMS];  /* ngpus + 1 offsets */
     double *coll_begin, *coll_end; /* per collective instance */
-    uint64_t activities;           /* SimGrid activities this run started */
-    uint64_t ops;                  /* ops executed */
-    double wall_s;                 /* host time the simulation took */
+    /* host_wait[s][off[g] + i]: seconds op i waited for the host to issue
+     * it, right before its start; NULL without the host model */
+    double *host_wait[PROG_NSTREAMS];
+    uint64_t activities; /* SimGrid activities this run started */
+    uint64_t ops;        /* ops executed */
+    double wall_s;       /* host time the simulation took */
 } eng_result;
 
 /* Runs p on cluster c (the platform is built on first use; a second, different

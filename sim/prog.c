@@ -14,6 +14,10 @@
 
 #include "sim/coll.h"
 
+/* launches lives in what was padding: an op still takes 48 bytes, so the
+ * host model costs programs only their issue order (a byte per op) */
+_Static_assert(sizeof(prog_op) == 48, "prog_op grew");
+
 typedef struct stream {
     prog_op *ops;
     size_t n, cap;
@@ -24,9 +28,16 @@ typedef struct pcoll {
     double bytes;
 } pcoll;
 
+typedef struct issue_log {
+    uint8_t *s; /* stream of each push, in push order */
+    size_t n, cap;
+} issue_log;
+
 struct prog {
     int ngpus;
-    stream *st; /* ngpus * PROG_NSTREAMS */
+    stream *st;       /* ngpus * PROG_NSTREAMS */
+    issue_log *issue; /* per GPU */
+    double dispatch_s;
     char **str;
     size_t nstr, capstr;
     int *strhash; /* open addressing: string id + 1, 0 = empty */
@@ -47,6 +58,7 @@ prog *prog_create(int ngpus)
     prog *p = sft_xcalloc(1, sizeof *p);
     p->ngpus = ngpus;
     p->st = sft_xcalloc((size_t)ngpus * PROG_NSTREAMS, sizeof *p->st);
+    p->issue = sft_xcalloc((size_t)ngpus + 1, sizeof *p->issue);
     p->goff = sft_xmalloc(16 * sizeof *p->goff);
     p->capgoff = 16;
     p->goff[0] = 0;
@@ -58,6 +70,8 @@ void prog_destroy(prog *p)
     if (!p) return;
     for (int i = 0; i < p->ngpus * PROG_NSTREAMS; i++) free(p->st[i].ops);
     free(p->st);
+    for (int g = 0; g < p->ngpus; g++) free(p->issue[g].s);
+    free(p->issue);
     for (size_t i = 0; i < p->nstr; i++) free(p->str[i]);
     free(p->str);
     free(p->strhash);
@@ -71,6 +85,22 @@ void prog_destroy(prog *p)
 int prog_ngpus(const prog *p)
 {
     return p->ngpus;
+}
+
+void prog_set_dispatch(prog *p, double seconds)
+{
+    p->dispatch_s = seconds;
+}
+
+double prog_dispatch(const prog *p)
+{
+    return p->dispatch_s;
+}
+
+const uint8_t *prog_issue_order(const prog *p, int g, size_t *n)
+{
+    *n = p->issue[g].n;
+    return p->issue[g].s;
 }
 
 static uint64_t hash_bytes(const void *d, size_t n)
@@ -223,6 +253,10 @@ prog_op *prog_push(prog *p, int gpu, int stream_id, prog_kind kind, int name)
     o->kind = (uint8_t)kind;
     o->name = (uint16_t)name;
     o->step = o->mb = o->layer = -1;
+    o->launches = kind == PK_COMPUTE || kind == PK_MEMORY || kind == PK_COLL;
+    issue_log *L = &p->issue[gpu];
+    SFT_GROW(L->s, L->cap, L->n + 1);
+    L->s[L->n++] = (uint8_t)stream_id;
     return o;
 }
 

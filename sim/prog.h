@@ -42,6 +42,7 @@ typedef struct prog_op {
     uint16_t name;           /* interned string id */
     int32_t ref;             /* collective or event id */
     int32_t step, mb, layer; /* -1 where it does not apply */
+    uint32_t launches;       /* host dispatches this op stands for (see below) */
     double t;                /* COMPUTE, DELAY: seconds */
     double bytes;            /* MEMORY, COLL, ALLOC, FREE */
     double flops;            /* COMPUTE */
@@ -79,9 +80,26 @@ void prog_coll_get(const prog *p, int id, int *op, int *group, double *bytes, in
 int prog_event(prog *p);
 int prog_nevents(const prog *p);
 
-/* Appends an op to (gpu, stream); returns it zeroed except kind, name and
- * step/mb/layer = -1. The pointer is valid until the next push on that stream.
- * name must be an id prog_intern returned (checked). */
+/* Host dispatch (eager frameworks: one host thread issues every kernel and
+ * collective of a GPU, one framework call each). The host issues a GPU's
+ * ops in push order over all its streams (prog_issue_order), each COMPUTE,
+ * MEMORY and COLL op costing `launches` x the program's dispatch cost
+ * (prog_push sets 1; a builder that merges kernels into one op adds theirs);
+ * RECORD, WAIT, ALLOC and FREE cost nothing but keep their place in the
+ * order; a DELAY is a synchronisation (the host waits for the stream to
+ * reach it, then does its work: its end is the host's clock). The engine
+ * starts no op before the host has issued it (engine.h). Dispatch cost 0
+ * (the default) turns the host model off: programs run as before. */
+void prog_set_dispatch(prog *p, double seconds);
+double prog_dispatch(const prog *p);
+/* The streams of GPU g's ops in push order (borrowed, *n entries; valid
+ * until the next push on g): entry k names the stream whose next op the
+ * host issues k-th. */
+const uint8_t *prog_issue_order(const prog *p, int g, size_t *n);
+
+/* Appends an op to (gpu, stream); returns it zeroed except kind, name,
+ * launches (1 for COMPUTE, MEMORY and COLL, else 0) and step/mb/layer = -1. The pointer is valid
+ * until the next push on that stream. name must be an id prog_intern returned (checked). */
 prog_op *prog_push(prog *p, int gpu, int stream, prog_kind kind, int name);
 int prog_nops(const prog *p, int gpu, int stream);
 /* The last op of (gpu, stream) for in-place merging, or NULL when empty;

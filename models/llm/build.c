@@ -152,6 +152,7 @@ bld *bld_create(prog *p, const arch *a, const cost *c, const clu_desc *cl, const
     b->world = dp * cp;
     b->par = *par;
     b->layer_granularity = layer_granularity;
+    prog_set_dispatch(p, par->dispatch_s);
     b->a_uly = *a;
     if (a->heads % cp == 0) b->a_uly.heads = a->heads / cp;
     b->a_uly.kv_heads = a->kv_heads >= cp ? a->kv_heads / cp : 1;
@@ -274,6 +275,7 @@ static void compute(bld *b, int g, int name, int cat, int dir, double t, double 
             last->layer == x->layer && last->name == (uint16_t)b->nm_layer[dir]) {
             last->t += t;
             last->flops += fl;
+            last->launches++; /* the host still dispatches each kernel */
             return;
         }
         name = b->nm_layer[dir];
@@ -283,10 +285,12 @@ static void compute(bld *b, int g, int name, int cat, int dir, double t, double 
     o->flops = fl;
 }
 
-/* Host-side time the compute stream waits for (framework, data loading). */
+/* Host-side time the compute stream waits for (framework, data loading).
+ * With host dispatch on it is also where the host synchronises with the GPU
+ * (prog.h), so it is emitted even when it takes no time. */
 static void delay(bld *b, int g, double t, const ctx *x)
 {
-    if (t <= 0) return;
+    if (t <= 0 && !(b->par.dispatch_s > 0)) return;
     push(b, g, PROG_COMPUTE, PK_DELAY, b->nm_host, BLD_CAT_HOST, x)->t = t;
 }
 

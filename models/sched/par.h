@@ -65,10 +65,11 @@ typedef struct par_opts {
     /* Gradient reduction, over the ZeRO group = all dp x cp GPUs (DeepSpeed's
      * seq_data_parallel_group). Zero-initialised = DeepSpeed's defaults for
      * ZeRO-1/2 without sequence parallelism: all-reduce, bf16, not overlapped. */
-    int grad_coll;    /* par_grad_coll (ZeRO-1/2) */
-    int grad_fp32;    /* 1: gradients travel as fp32 (4 bytes per element), 0: bf16 (2) */
-    int overlap_comm; /* 1: reductions on their own stream under the backward;
-                       * 0: the compute stream waits for each bucket's reduction */
+    int grad_coll;     /* par_grad_coll (ZeRO-1/2) */
+    int grad_fp32;     /* 1: gradients travel as fp32 (4 bytes per element), 0: bf16 (2) */
+    int overlap_comm;  /* 1: reductions on their own stream under the backward;
+                        * 0: the compute stream waits for each bucket's reduction */
+    double dispatch_s; /* host cost of issuing one kernel or collective (prog.h); 0 = off */
 } par_opts;
 
 /* "allgather", "ulysses", "ring" (static storage), "?" otherwise. */

@@ -329,6 +329,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(s.par.zero >= 0 && s.par.zero <= 3, "ZeRO stage in 0..3", NULL);
             check(s.par.host_overhead_s >= 0 && isfinite(s.par.host_overhead_s),
                   "host overhead finite and >= 0", NULL);
+            check(s.par.dispatch_s >= 0 && s.par.dispatch_s <= 1e-3,
+                  "dispatch cost in [0, 1000] us", NULL);
             check(s.c != NULL && cost_calibration(s.c) != NULL, "a cost model", NULL);
             scen_release(&s);
         }
