@@ -1,7 +1,9 @@
 /* h5x.c — atomic HDF5 output files and PyTables-compatible tables (h5x.h). */
+#define _GNU_SOURCE /* memfd_create, for h5x_abort */
 #include "reports/h5x.h"
 
 #include <hdf5_hl.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +112,21 @@ sft_status h5x_commit(h5x_file *f, sft_err *e)
 void h5x_abort(h5x_file *f)
 {
     if (!f) return;
-    if (f->id >= 0) H5Fclose(f->id);
+    if (f->id >= 0) {
+        /* The file is discarded, so its last bytes may go anywhere: point
+         * HDF5's descriptor at an anonymous memory file before closing. On a
+         * full disk H5Fclose cannot flush the metadata accumulator, fails,
+         * and leaves the file open in HDF5's ID table; the library's exit
+         * handler then crashes closing it (SIGSEGV in H5F__close_cb, HDF5
+         * 1.10). A memory file takes the writes and the final ftruncate
+         * (sparse), which /dev/null refuses. */
+        void *handle = NULL;
+        int mem = memfd_create("sftsim-discarded-h5", MFD_CLOEXEC);
+        if (mem >= 0 && H5Fget_vfd_handle(f->id, H5P_DEFAULT, &handle) >= 0 && handle)
+            dup2(mem, *(int *)handle);
+        if (mem >= 0) close(mem);
+        H5Fclose(f->id);
+    }
     H5Eclear2(H5E_DEFAULT);
     sft_ofile_abort(f->of);
     file_free(f);
