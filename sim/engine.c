@@ -205,6 +205,22 @@ static void host_gate(actor_ctx *A, int i)
     }
 }
 
+/* The ops [i, j) that ran as one activity of `total` seconds at full speed
+ * from t0 to t1: each op's start and end, in proportion to its own time
+ * (when NCCL's share of the SMs slows the activity, its ops stretch alike);
+ * the last ends exactly at t1. */
+static void spread(const prog_op *ops, int i, int j, double t0, double t1, double total, double *st,
+                   double *en)
+{
+    double scale = total > 0 ? (t1 - t0) / total : 0, acc = t0;
+    for (int k = i; k < j; k++) {
+        st[k] = acc;
+        if (ops[k].kind == PK_COMPUTE || ops[k].kind == PK_DELAY) acc += ops[k].t * scale;
+        en[k] = k == j - 1 ? t1 : acc;
+        if (en[k] < st[k]) en[k] = st[k];
+    }
+}
+
 /* A run of COMPUTE/DELAY/ALLOC/FREE ops [i, n) under the host model:
  * consecutive ops run as one activity while the host is ahead of them
  * (each one's issue time at or before its predicted start, so merging
@@ -229,13 +245,8 @@ static int host_run(actor_ctx *A, const prog_op *ops, int i, int n, double *st, 
             if (delay) break;
         }
         if (total > 0) sgx_exec(total);
-        double t1 = now(E), scale = total > 0 ? (t1 - t0) / total : 0, acc = t0;
-        for (int k = i; k < j; k++) {
-            st[k] = acc;
-            if (ops[k].kind == PK_COMPUTE || ops[k].kind == PK_DELAY) acc += ops[k].t * scale;
-            en[k] = k == j - 1 ? t1 : acc;
-            if (en[k] < st[k]) en[k] = st[k];
-        }
+        double t1 = now(E);
+        spread(ops, i, j, t0, t1, total, st, en);
         if (delay) host_delay_done(E, g, t1);
         i = j;
     }
@@ -277,13 +288,7 @@ static void stream_main(void *arg)
             }
             double t0 = now(E);
             if (total > 0) sgx_exec(total);
-            double t1 = now(E), scale = total > 0 ? (t1 - t0) / total : 0, acc = t0;
-            for (int k = i; k < j; k++) {
-                st[k] = acc;
-                if (ops[k].kind == PK_COMPUTE || ops[k].kind == PK_DELAY) acc += ops[k].t * scale;
-                en[k] = k == j - 1 ? t1 : acc;
-                if (en[k] < st[k]) en[k] = st[k];
-            }
+            spread(ops, i, j, t0, now(E), total, st, en);
             i = j;
             continue;
         }
