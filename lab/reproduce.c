@@ -40,7 +40,7 @@ enum { PACKED, UNPACKED, CASE, NPASS };
 static const char *const pol_packed[] = {"deepspeed", "sorted", "skrull"};
 static const char *const pol_unpacked[] = {"deepspeed"};
 
-/* The case study (REFERENCE §1.4: without roll-back, round-robin and
+/* The case study (Skrull, arXiv 2505.19609: without roll-back, round-robin and
  * Skrull ran out of memory): Qwen2.5-0.5B on ChatQA2, DP 1 x CP 8 on 8
  * GPUs of the paper's cluster, 64 sequences, BucketSize 26000, each policy
  * with roll-back and without. */

@@ -1,5 +1,5 @@
 /* test_reproduce.c — `sftsim reproduce skrull`'s case study (lab/reproduce.h,
- * REFERENCE §1.4): Qwen2.5-0.5B on ChatQA2, DP 1 x CP 8, 64 sequences,
+ * Skrull, arXiv 2505.19609): Qwen2.5-0.5B on ChatQA2, DP 1 x CP 8, 64 sequences,
  * bucket 26000, deepspeed, roundrobin and skrull with roll-back and
  * without, each step's lowest and highest GPU peak memory and the OOM
  * flags. The assertions are invariants with their reasons; the figures

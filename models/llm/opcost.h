@@ -22,7 +22,7 @@ double llm_mb_fixed(const cost *c, const arch *a);
 /* One CP rank's causal attention kernel for one sequence of len tokens
  * sharded over cp ranks in load-balanced chunks (cost_shard, what the
  * all-gather and ring flavours charge; cp 1 = the whole sequence), forward
- * [0] and backward [1] (the DESIGN §4 effect of Skrull, arXiv 2505.19609, Figure 1b). */
+ * [0] and backward [1] (the small-shape effect of Skrull, arXiv 2505.19609, Figure 1b). */
 typedef struct llm_attn_cp_pt {
     double q, k;          /* the rank's query tokens and their key equivalent */
     double flops[2];      /* model FLOPs of the rank's share */
