@@ -102,11 +102,8 @@ static void print_explain(const char *const *pol, int np, const cJSON *doc)
         if (!x) continue;
         any = 1;
         printf("%-11s %+9.4f", pol[i], cJSON_GetObjectItem(x, "diff_s")->valuedouble);
-        char key[64];
-        for (int c = 0; c < REP_NCAUSES; c++) {
-            snprintf(key, sizeof key, "%s_s", rep_cause_name(c));
-            printf(" %+18.4f", cJSON_GetObjectItem(x, key)->valuedouble);
-        }
+        for (int c = 0; c < REP_NCAUSES; c++)
+            printf(" %+18.4f", cJSON_GetObjectItem(x, rep_cause_key(c))->valuedouble);
         const cJSON *l = cJSON_GetObjectItem(x, "largest");
         printf("  %s, %s\n", cJSON_GetArrayItem(l, 0)->valuestring,
                cJSON_GetArrayItem(l, 1)->valuestring);

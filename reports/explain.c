@@ -2,7 +2,6 @@
 #include "reports/explain.h"
 
 #include <math.h>
-#include <stdio.h>
 
 void rep_step_causes(const rep_run *s, double cause[REP_NCAUSES])
 {
@@ -29,6 +28,20 @@ rep_explain rep_explain_of(const rep_run *base, const rep_run *x)
     return r;
 }
 
+const char *rep_cause_key(int c)
+{
+    static const char *const k[REP_NCAUSES] = {"kernel_efficiency_s", "exposed_cp_comm_s",
+                                               "exposed_grad_comm_s", "launch_and_host_s",
+                                               "imbalance_s"};
+    return c >= 0 && c < REP_NCAUSES ? k[c] : "?";
+}
+
+/* Adds the causes c under their keys to j. */
+static void add_causes(cJSON *j, const double c[REP_NCAUSES])
+{
+    for (int k = 0; k < REP_NCAUSES; k++) cJSON_AddNumberToObject(j, rep_cause_key(k), c[k]);
+}
+
 const char *rep_cause_name(int c)
 {
     static const char *const n[REP_NCAUSES] = {"kernel_efficiency", "exposed_cp_comm",
@@ -52,11 +65,7 @@ cJSON *rep_explain_json(const rep_explain *x)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "diff_s", x->diff_s);
-    char key[64];
-    for (int c = 0; c < REP_NCAUSES; c++) {
-        snprintf(key, sizeof key, "%s_s", rep_cause_name(c));
-        cJSON_AddNumberToObject(j, key, x->cause[c]);
-    }
+    add_causes(j, x->cause);
     int order[REP_NCAUSES];
     rep_explain_rank(x, order);
     cJSON *l = cJSON_AddArrayToObject(j, "largest");
@@ -70,11 +79,7 @@ cJSON *rep_causes_json(const rep_run *s)
     double c[REP_NCAUSES];
     rep_step_causes(s, c);
     cJSON *j = cJSON_CreateObject();
-    char key[64];
-    for (int k = 0; k < REP_NCAUSES; k++) {
-        snprintf(key, sizeof key, "%s_s", rep_cause_name(k));
-        cJSON_AddNumberToObject(j, key, c[k]);
-    }
+    add_causes(j, c);
     return j;
 }
 
@@ -85,10 +90,8 @@ static int row_causes(const cJSON *row, double *t, double c[REP_NCAUSES])
     const cJSON *sc = cJSON_GetObjectItem(row, "step_causes");
     if (!cJSON_IsNumber(m) || !cJSON_IsObject(sc)) return 0;
     *t = m->valuedouble;
-    char key[64];
     for (int k = 0; k < REP_NCAUSES; k++) {
-        snprintf(key, sizeof key, "%s_s", rep_cause_name(k));
-        const cJSON *v = cJSON_GetObjectItem(sc, key);
+        const cJSON *v = cJSON_GetObjectItem(sc, rep_cause_key(k));
         if (!cJSON_IsNumber(v)) return 0;
         c[k] = v->valuedouble;
     }

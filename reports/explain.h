@@ -50,6 +50,8 @@ rep_explain rep_explain_of(const rep_run *base, const rep_run *x);
 /* "kernel_efficiency", "exposed_cp_comm", "exposed_grad_comm",
  * "launch_and_host", "imbalance" (static storage). */
 const char *rep_cause_name(int c);
+/* The cause's JSON key: its name and "_s" (static storage). */
+const char *rep_cause_key(int c);
 /* The causes ordered by how much of the difference they explain: largest
  * |cause| first; ties keep the order above. */
 void rep_explain_rank(const rep_explain *x, int order[REP_NCAUSES]);

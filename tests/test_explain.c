@@ -145,10 +145,8 @@ static void compare_explain(void **state)
         assert_true(fabs(d - (cJSON_GetObjectItem(r, "mean_step_time_s")->valuedouble - base)) <
                     1e-12);
         const char *largest = cJSON_GetArrayItem(cJSON_GetObjectItem(x, "largest"), 0)->valuestring;
-        char key[64];
         for (int c = 0; c < REP_NCAUSES; c++) {
-            snprintf(key, sizeof key, "%s_s", rep_cause_name(c));
-            double v = cJSON_GetObjectItem(x, key)->valuedouble;
+            double v = cJSON_GetObjectItem(x, rep_cause_key(c))->valuedouble;
             sum += v;
             if (fabs(v) > top) top = fabs(v);
             if (strcmp(largest, rep_cause_name(c)) == 0) lv = fabs(v);
