@@ -131,24 +131,25 @@ static sft_status prepare(const scen_opts *o, pool_point *pts, char (*outdirs)[4
     return st;
 }
 
-static double field(const cJSON *rows, const char *policy, const char *name)
+/* The row of policy in rows, or NULL. */
+static const cJSON *row_of(const cJSON *rows, const char *policy)
 {
     for (const cJSON *r = rows ? rows->child : NULL; r; r = r->next) {
-        const cJSON *p = cJSON_GetObjectItem(r, "policy"), *v = cJSON_GetObjectItem(r, name);
-        if (cJSON_IsString(p) && strcmp(p->valuestring, policy) == 0 && cJSON_IsNumber(v))
-            return v->valuedouble;
+        const cJSON *p = cJSON_GetObjectItem(r, "policy");
+        if (cJSON_IsString(p) && strcmp(p->valuestring, policy) == 0) return r;
     }
-    return 0;
+    return NULL;
+}
+
+static double field(const cJSON *rows, const char *policy, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(row_of(rows, policy), name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
 static int oom(const cJSON *rows, const char *policy)
 {
-    for (const cJSON *r = rows ? rows->child : NULL; r; r = r->next) {
-        const cJSON *p = cJSON_GetObjectItem(r, "policy");
-        if (cJSON_IsString(p) && strcmp(p->valuestring, policy) == 0)
-            return cJSON_IsTrue(cJSON_GetObjectItem(r, "oom"));
-    }
-    return 0;
+    return cJSON_IsTrue(cJSON_GetObjectItem(row_of(rows, policy), "oom"));
 }
 
 /* Speedups over the settings that have one; var: the sum of their
@@ -165,28 +166,6 @@ static void speedup_add(speedups *a, double v, double se)
     a->var += se * se;
     a->n++;
     if (v > a->max) a->max = v;
-}
-
-/* num / den and its standard error from the two relative errors in
- * quadrature (rep_speedup's rule; the two runs' means are independent
- * measurements); 0 when either is not positive. */
-static double ratio(double num, double num_se, double den, double den_se, double *se)
-{
-    *se = 0;
-    if (num <= 0 || den <= 0) return 0;
-    double r = num / den, a = num_se / num, b = den_se / den;
-    *se = r * sqrt(a * a + b * b);
-    return r;
-}
-
-/* The row of policy in rows, or NULL. */
-static const cJSON *row_of(const cJSON *rows, const char *policy)
-{
-    for (const cJSON *r = rows ? rows->child : NULL; r; r = r->next) {
-        const cJSON *p = cJSON_GetObjectItem(r, "policy");
-        if (cJSON_IsString(p) && strcmp(p->valuestring, policy) == 0) return r;
-    }
-    return NULL;
 }
 
 /* skrull's row of A against deepspeed's of base (reports/explain.h), added
@@ -210,7 +189,8 @@ static cJSON *setting_json(const setting *t, cJSON *A, cJSON *B, speedups *p, sp
     double so = field(A, "sorted", T), so_se = field(A, "sorted", SE);
     double sk = field(A, "skrull", T), sk_se = field(A, "skrull", SE);
     double spp_se, spu_se;
-    double spp = ratio(dp, dp_se, sk, sk_se, &spp_se), spu = ratio(du, du_se, sk, sk_se, &spu_se);
+    double spp = rep_ratio(dp, dp_se, sk, sk_se, &spp_se),
+           spu = rep_ratio(du, du_se, sk, sk_se, &spu_se);
     speedup_add(p, spp, spp_se);
     speedup_add(u, spu, spu_se);
     cJSON *r = cJSON_CreateObject();

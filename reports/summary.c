@@ -407,9 +407,17 @@ double rep_speedup(const rep_run *base, const rep_run *s, double *se)
     if (base == s || (base->mean_step_s == s->mean_step_s &&
                       base->mean_step_se_s == s->mean_step_se_s && base->nsteps == s->nsteps))
         return sp;
-    double rb = base->mean_step_se_s / base->mean_step_s, rs = s->mean_step_se_s / s->mean_step_s;
-    *se = sp * sqrt(rb * rb + rs * rs);
-    return sp;
+    return rep_ratio(base->mean_step_s, base->mean_step_se_s, s->mean_step_s, s->mean_step_se_s,
+                     se);
+}
+
+double rep_ratio(double num, double num_se, double den, double den_se, double *se)
+{
+    *se = 0;
+    if (num <= 0 || den <= 0) return 0;
+    double r = num / den, a = num_se / num, b = den_se / den;
+    *se = r * sqrt(a * a + b * b);
+    return r;
 }
 
 cJSON *rep_compare_row(const char *policy, const rep_run *s, const rep_run *base)

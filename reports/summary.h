@@ -96,6 +96,9 @@ cJSON *rep_run_json(const rep_run *s);
  * itself, or one with the same mean, error and steps (the same policy run
  * twice), is exactly 1 with error 0. */
 double rep_speedup(const rep_run *base, const rep_run *s, double *se);
+/* num / den of two means with standard errors, and its error (relative
+ * errors in quadrature); 0 and 0 when either is not positive. */
+double rep_ratio(double num, double num_se, double den, double den_se, double *se);
 
 /* One policy's row of a comparison (ARCHITECTURE.md "Contracts": the compare document), the one
  * place its figures are assembled: {"policy", "mean_step_time_s",
