@@ -37,6 +37,7 @@ set(models_sub_hw 0)
 set(models_sub_sched 1)
 set(models_top 2) # models/*.c, models/*.h
 set(models_sub_llm 3)
+set(models_sub_dit 3)
 
 # Includes allowed against the sub-layers, as exact "file -> include" pairs:
 # none (the list stays for a reviewed exception).
